@@ -1,0 +1,141 @@
+//! Notifications: what subscribers are told when a run finishes or a schedule is disabled. Every notification is
+//! stored per owner (the API lists them) and published through the [`crate::ports::Notifier`].
+
+use crate::domain::ids::{NotificationId, RunId, ScheduleId};
+use crate::domain::run::{Run, RunError, RunStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Stored notifications expire after this many days.
+pub const NOTIFICATION_RETENTION_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NotificationEvent {
+    InvestigationCompleted,
+    InvestigationFailed,
+    ScheduleDisabled,
+}
+
+impl NotificationEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvestigationCompleted => "investigation-completed",
+            Self::InvestigationFailed => "investigation-failed",
+            Self::ScheduleDisabled => "schedule-disabled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: NotificationId,
+    pub event: NotificationEvent,
+    pub owner: String,
+    pub schedule_id: ScheduleId,
+    pub schedule_name: String,
+    pub run_id: RunId,
+    #[serde(default)]
+    pub session_id: Option<String>,
+    pub status: RunStatus,
+    pub scheduled_for: DateTime<Utc>,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub finished_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+    #[serde(default)]
+    pub error: Option<RunError>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// The API path of the run's schedule history.
+    pub link: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Notification {
+    /// The notifications a finished run produces: completed or failed, plus `schedule-disabled` when this run
+    /// disabled its schedule. Skipped runs produce none.
+    pub fn for_finished_run(run: &Run, now: DateTime<Utc>) -> Vec<Self> {
+        let mut events = Vec::new();
+        match run.status {
+            RunStatus::Completed => events.push(NotificationEvent::InvestigationCompleted),
+            RunStatus::Failed => events.push(NotificationEvent::InvestigationFailed),
+            _ => {}
+        }
+        if run.disabled_schedule {
+            events.push(NotificationEvent::ScheduleDisabled);
+        }
+        events
+            .into_iter()
+            .map(|event| Self {
+                id: NotificationId::from(format!("ntf_{}_{}", run.run_id, event.as_str())),
+                event,
+                owner: run.owner.clone(),
+                schedule_id: run.schedule_id.clone(),
+                schedule_name: run.schedule_name.clone(),
+                run_id: run.run_id.clone(),
+                session_id: run.session_id.clone(),
+                status: run.status,
+                scheduled_for: run.scheduled_for,
+                started_at: run.started_at,
+                finished_at: run.finished_at,
+                duration_ms: run.duration_ms,
+                error: run.error.clone(),
+                summary: run.summary.clone(),
+                link: format!("/api/v1/schedules/{}/runs", run.schedule_id),
+                created_at: now,
+            })
+            .collect()
+    }
+
+    /// A one-line subject, e.g. for an email or a chat message.
+    pub fn subject(&self) -> String {
+        match self.event {
+            NotificationEvent::InvestigationCompleted => {
+                format!("Investigation completed: {}", self.schedule_name)
+            }
+            NotificationEvent::InvestigationFailed => {
+                format!("Investigation failed: {}", self.schedule_name)
+            }
+            NotificationEvent::ScheduleDisabled => {
+                format!(
+                    "Schedule disabled after repeated failures: {}",
+                    self.schedule_name
+                )
+            }
+        }
+    }
+
+    /// A readable plain-text body.
+    pub fn text(&self) -> String {
+        let mut lines = vec![self.subject()];
+        lines.push(format!(
+            "Schedule: {} ({})",
+            self.schedule_name, self.schedule_id
+        ));
+        lines.push(format!("Run: {} — {}", self.run_id, self.status));
+        lines.push(format!(
+            "Scheduled for: {}",
+            self.scheduled_for.to_rfc3339()
+        ));
+        if let Some(d) = self.duration_ms {
+            lines.push(format!("Duration: {:.1} s", d as f64 / 1000.0));
+        }
+        if let Some(s) = &self.session_id {
+            lines.push(format!("Session: {s}"));
+        }
+        if let Some(e) = &self.error {
+            lines.push(format!("Error ({}): {}", e.kind.as_str(), e.message));
+        }
+        if let Some(s) = &self.summary {
+            lines.push(format!("Summary: {s}"));
+        }
+        if self.event == NotificationEvent::ScheduleDisabled {
+            lines.push("The schedule will not run again until it is resumed.".into());
+        }
+        lines.push(format!("Details: {}", self.link));
+        lines.join("\n")
+    }
+}

@@ -1,0 +1,170 @@
+//! A run: one investigation started for one schedule occurrence (or by "run now"), from claim to outcome.
+
+use crate::domain::ids::{RunId, ScheduleId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    Scheduled,
+    Manual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Claimed; the engine has not yet confirmed the start.
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    /// A scheduled occurrence that came while an earlier run was still in flight. Not a failure.
+    Skipped,
+}
+
+impl RunStatus {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Skipped)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunErrorKind {
+    /// The engine could not be reached or kept failing (5xx, timeouts, refused connections).
+    EngineUnavailable,
+    /// The engine refused the request for good (400/401/403/404/422).
+    EngineRejected,
+    /// Still running past the run timeout.
+    TimedOut,
+    /// The engine ran the investigation and reported that it failed.
+    InvestigationFailed,
+    /// The engine answered something we could not understand.
+    InvalidResponse,
+}
+
+impl RunErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EngineUnavailable => "engine_unavailable",
+            Self::EngineRejected => "engine_rejected",
+            Self::TimedOut => "timed_out",
+            Self::InvestigationFailed => "investigation_failed",
+            Self::InvalidResponse => "invalid_response",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunError {
+    pub kind: RunErrorKind,
+    pub message: String,
+}
+
+/// What a run still needs from the background ticks. A run has at most one at a time; the store indexes runs by
+/// `(work, next_action_at)` so the ticks never scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkKind {
+    /// `pending`: start (or re-start) it on the engine.
+    Start,
+    /// `running`: ask the engine for its status.
+    Poll,
+    /// Finished and its notifications not yet published.
+    Notify,
+}
+
+impl WorkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Poll => "poll",
+            Self::Notify => "notify",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub run_id: RunId,
+    pub schedule_id: ScheduleId,
+    pub owner: String,
+    /// Copied from the schedule when the run is created, for notifications and lists.
+    pub schedule_name: String,
+    pub trigger: Trigger,
+    /// The occurrence this run is for (manual runs: the request time).
+    pub scheduled_for: DateTime<Utc>,
+    pub status: RunStatus,
+    #[serde(default)]
+    pub session_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub finished_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+    #[serde(default)]
+    pub error: Option<RunError>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// The query and persona as they were when the run was claimed (an edit does not change a claimed run).
+    pub user_query: String,
+    pub persona: String,
+    /// Start attempts that failed transiently.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The background work this run still needs, and from when.
+    #[serde(default)]
+    pub work: Option<WorkKind>,
+    #[serde(default)]
+    pub next_action_at: Option<DateTime<Utc>>,
+    /// Set when finishing this run disabled its schedule, so the outbox also sends `schedule-disabled`.
+    #[serde(default)]
+    pub disabled_schedule: bool,
+    pub version: u64,
+}
+
+impl Run {
+    pub fn touch(&mut self) {
+        self.version += 1;
+    }
+
+    /// Marks the run finished: terminal status, timing, and the notification outbox mark.
+    pub fn finish(
+        &mut self,
+        status: RunStatus,
+        finished_at: DateTime<Utc>,
+        error: Option<RunError>,
+        summary: Option<String>,
+    ) {
+        self.status = status;
+        self.finished_at = Some(finished_at);
+        let started = self.started_at.unwrap_or(self.created_at);
+        self.duration_ms = Some((finished_at - started).num_milliseconds().max(0));
+        self.error = error;
+        if summary.is_some() {
+            self.summary = summary;
+        }
+        self.work = Some(WorkKind::Notify);
+        self.next_action_at = Some(finished_at);
+    }
+}

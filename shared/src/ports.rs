@@ -1,0 +1,221 @@
+//! The ports: the narrow traits the use cases need from the outside world. Adapters implement them.
+
+use crate::domain::{Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Clock
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The real clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Store
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store could not be reached or failed; retrying may help.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// An item in the store could not be read back (malformed or from an incompatible version).
+    #[error("malformed item {key}: {message}")]
+    Malformed { key: String, message: String },
+    /// The schedule or run already exists (insert of an existing id).
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+}
+
+/// Which schedules to list.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleFilter {
+    /// `None`: every owner (admins).
+    pub owner: Option<String>,
+    /// `None`: every status except `DELETED`. `DELETED` schedules are never listed.
+    pub status: Option<ScheduleStatus>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Total matching items (for pagination controls).
+    pub total: u64,
+}
+
+/// The outcome of a conditional write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Applied,
+    /// A condition failed (someone else wrote first); nothing was written.
+    Conflict,
+}
+
+impl WriteOutcome {
+    pub fn applied(self) -> bool {
+        self == Self::Applied
+    }
+}
+
+/// Schedules, runs and notifications. Every write that changes a schedule is conditional on the `version` it
+/// read (`expected_version`) and increments it; writes that touch a schedule and a run are atomic.
+#[async_trait]
+pub trait ScheduleStore: Send + Sync {
+    /// Creates a schedule. `AlreadyExists` if the id is taken.
+    async fn insert_schedule(&self, schedule: &Schedule) -> Result<(), StoreError>;
+
+    /// A schedule by id, including `DELETED` ones (the use cases decide what callers see).
+    async fn get_schedule(&self, id: &ScheduleId) -> Result<Option<Schedule>, StoreError>;
+
+    /// Schedules matching `filter`, newest first, never `DELETED` ones.
+    async fn list_schedules(
+        &self,
+        filter: &ScheduleFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page<Schedule>, StoreError>;
+
+    /// Replaces a schedule if its stored `version` is still `expected_version`.
+    async fn update_schedule(
+        &self,
+        schedule: &Schedule,
+        expected_version: u64,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// Candidates for dispatch: `ACTIVE` schedules with `next_run_at <= now`, earliest first, at most `limit`.
+    /// Only a proposal (it may be stale); [`ScheduleStore::create_run`] decides.
+    async fn due_schedules(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Schedule>, StoreError>;
+
+    /// One atomic write: replaces the schedule (conditional on `expected_version`) and inserts `run` (conditional
+    /// on its id not existing). Either both happen or neither. Used to claim an occurrence, to record a skipped
+    /// one, and for run-now. May drop the oldest finished runs of the schedule beyond the retention count.
+    async fn create_run(
+        &self,
+        schedule: &Schedule,
+        expected_version: u64,
+        run: &Run,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// Replaces a run if its stored `version` is still `expected_version`.
+    async fn update_run(
+        &self,
+        run: &Run,
+        expected_version: u64,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    /// One atomic write: replaces the run and the schedule, each conditional on its expected version. Used when a
+    /// run finishes, so the failure counter and the run outcome never disagree.
+    async fn finish_run(
+        &self,
+        run: &Run,
+        run_expected_version: u64,
+        schedule: &Schedule,
+        schedule_expected_version: u64,
+    ) -> Result<WriteOutcome, StoreError>;
+
+    async fn get_run(
+        &self,
+        schedule_id: &ScheduleId,
+        run_id: &RunId,
+    ) -> Result<Option<Run>, StoreError>;
+
+    /// The newest `limit` runs of a schedule (newest `scheduled_for` first).
+    async fn list_runs(&self, schedule_id: &ScheduleId, limit: u32)
+    -> Result<Vec<Run>, StoreError>;
+
+    /// Runs whose `work` is `kind` and whose `next_action_at <= now`, earliest first, at most `limit`.
+    async fn runs_with_work(
+        &self,
+        kind: WorkKind,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Run>, StoreError>;
+
+    /// Stores a notification; storing the same id again overwrites it (so a replayed outbox is harmless).
+    async fn put_notification(&self, notification: &Notification) -> Result<(), StoreError>;
+
+    /// An owner's notifications (`None`: everyone's), newest first.
+    async fn list_notifications(
+        &self,
+        owner: Option<&str>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page<Notification>, StoreError>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Investigation engine
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartRequest {
+    /// Sent as `Idempotency-Key`: the run id, so a retried start never opens a second session.
+    pub idempotency_key: String,
+    pub query: String,
+    pub persona: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    Active,
+    Completed {
+        summary: Option<String>,
+        finished_at: Option<DateTime<Utc>>,
+    },
+    Failed {
+        message: String,
+        finished_at: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum EngineError {
+    /// 429: the engine is at its limit for this user. Not a failure: try again after `retry_after`.
+    #[error("engine busy, retry after {retry_after:?}")]
+    Backpressure { retry_after: Duration },
+    /// 5xx, timeouts, refused connections: may work on a later attempt.
+    #[error("engine unavailable: {0}")]
+    Unavailable(String),
+    /// 400/401/403/404/422: retrying the same request will not help.
+    #[error("engine rejected the request ({status}): {detail}")]
+    Rejected { status: u16, detail: String },
+    /// A 2xx whose body we could not understand.
+    #[error("engine sent an invalid response: {0}")]
+    InvalidResponse(String),
+}
+
+#[async_trait]
+pub trait InvestigationEngine: Send + Sync {
+    /// Starts an investigation session; returns its `session_id`.
+    async fn start(&self, request: &StartRequest) -> Result<String, EngineError>;
+
+    /// The state of a session.
+    async fn session(&self, session_id: &str) -> Result<SessionState, EngineError>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Notifier
+
+#[derive(Debug, thiserror::Error)]
+#[error("notification not delivered: {0}")]
+pub struct NotifyError(pub String);
+
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Publishes one notification to subscribers. Must be safe to call twice for the same notification.
+    async fn publish(&self, notification: &Notification) -> Result<(), NotifyError>;
+}
