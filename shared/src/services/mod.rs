@@ -51,3 +51,5 @@ impl Services {
 
 #[cfg(test)]
 pub(crate) mod test_support;
+#[cfg(test)]
+mod tests;
