@@ -86,10 +86,10 @@ impl LocalConfig {
     }
 
     pub fn engine_config(&self, base_url: String) -> EngineConfig {
-        EngineConfig {
-            base_url,
-            credential: self.engine_api_key.clone().map(EngineCredential::ApiKey),
-            ..EngineConfig::default()
+        let config = EngineConfig::new(base_url);
+        match &self.engine_api_key {
+            Some(key) => config.with_credential(EngineCredential::ApiKey(key.clone())),
+            None => config,
         }
     }
 }
