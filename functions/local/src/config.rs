@@ -65,6 +65,7 @@ impl LocalConfig {
         let sandbox = SandboxConfig {
             run_time: secs("SANDBOX_RUN_SECS", 20.0)?,
             failure_rate: parsed("SANDBOX_FAILURE_RATE", 0.0f64)?,
+            fail_queries_containing: var("SANDBOX_FAIL_MARKER"),
             ..SandboxConfig::default()
         };
         let mut tokens = vec![(admin_token(&data_dir)?, Caller { user: "admin".into(), role: Role::Admin })];
