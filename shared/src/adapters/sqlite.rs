@@ -2,7 +2,7 @@
 //!
 //! Each table keeps the whole item as a JSON `body` (the source of truth, written with serde) beside a few
 //! columns derived from it for filtering, ordering and conditions. The derived columns are built in one place
-//! ([`ScheduleRow`], [`RunRow`], [`NotificationRow`]) so they can never disagree with the body.
+//! (`ScheduleRow`, `RunRow`, `NotificationRow`) so they can never disagree with the body.
 //!
 //! Every conditional write is a SQL condition (`WHERE version = ?`, `ON CONFLICT DO NOTHING`) checked inside an
 //! `IMMEDIATE` transaction, so two writers — two tasks, or two processes on the same file — can never both win.
