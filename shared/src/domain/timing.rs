@@ -227,7 +227,8 @@ impl TimingRule {
 
     /// The next `count` occurrences strictly after `after`.
     pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
-        let mut out = Vec::with_capacity(count);
+        // `count` may come from a query string; do not let it size an allocation.
+        let mut out = Vec::with_capacity(count.min(1024));
         let mut cursor = after;
         while out.len() < count {
             match self.next_after(cursor) {
