@@ -1908,10 +1908,23 @@ mod tests {
     #[test]
     fn word_numbers_need_a_space_before_the_unit() {
         // "past as well" must not read as "past a s(econd)"; "past an hour" is an hour.
-        assert!(validate_query("seen in the past as well", None).time_window.is_none());
-        assert_eq!(validate_query("in the past an hour", None).time_window.map(|w| w.seconds), Some(3_600));
+        assert!(
+            validate_query("seen in the past as well", None)
+                .time_window
+                .is_none()
+        );
+        assert_eq!(
+            validate_query("in the past an hour", None)
+                .time_window
+                .map(|w| w.seconds),
+            Some(3_600)
+        );
         // "last 5 failed logins" is a count of events, not a window.
-        assert!(validate_query("the last 5 failed logins", None).time_window.is_none());
+        assert!(
+            validate_query("the last 5 failed logins", None)
+                .time_window
+                .is_none()
+        );
     }
 
     #[test]
@@ -1921,10 +1934,22 @@ mod tests {
         let v = validate_query(kql, Some(Frequency::Weekly));
         assert!(v.valid, "{v:#?}");
         assert_eq!(v.score, 100);
-        assert!(has(&v.dimensions.entities.items, FindingKind::Table, "SigninLogs"));
+        assert!(has(
+            &v.dimensions.entities.items,
+            FindingKind::Table,
+            "SigninLogs"
+        ));
         assert_eq!(v.time_window.as_ref().map(|w| w.seconds), Some(7 * 86_400));
-        assert!(has(&v.dimensions.conditions.items, FindingKind::Comparison, "!= 0"));
-        assert!(has(&v.dimensions.conditions.items, FindingKind::Comparison, "> 20"));
+        assert!(has(
+            &v.dimensions.conditions.items,
+            FindingKind::Comparison,
+            "!= 0"
+        ));
+        assert!(has(
+            &v.dimensions.conditions.items,
+            FindingKind::Comparison,
+            "> 20"
+        ));
         assert!(v.warnings.is_empty(), "{:?}", v.warnings);
     }
 
