@@ -22,7 +22,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn schedule(i: usize, now: DateTime<Utc>, due: bool) -> Schedule {
@@ -31,7 +34,8 @@ fn schedule(i: usize, now: DateTime<Utc>, due: bool) -> Schedule {
         owner: format!("user{}", i % 50),
         name: format!("Bench {i}"),
         description: String::new(),
-        user_query: "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP".into(),
+        user_query:
+            "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP".into(),
         persona: "soc_analyst".into(),
         timing: TimingSpec {
             frequency: Frequency::Daily,
@@ -42,7 +46,11 @@ fn schedule(i: usize, now: DateTime<Utc>, due: bool) -> Schedule {
             timezone: "UTC".into(),
         },
         status: ScheduleStatus::Active,
-        next_run_at: Some(if due { now - Duration::seconds(30) } else { now + Duration::hours(12) }),
+        next_run_at: Some(if due {
+            now - Duration::seconds(30)
+        } else {
+            now + Duration::hours(12)
+        }),
         last_run_at: None,
         last_run_status: None,
         consecutive_failures: 0,
@@ -53,12 +61,19 @@ fn schedule(i: usize, now: DateTime<Utc>, due: bool) -> Schedule {
     }
 }
 
-async fn seed(store: &SqliteScheduleStore, total: usize, due: usize, now: DateTime<Utc>) -> anyhow::Result<f64> {
+async fn seed(
+    store: &SqliteScheduleStore,
+    total: usize,
+    due: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
     // Spread the due ones through the id space so the due index, not insertion order, finds them.
     let stride = (total / due.max(1)).max(1);
     for i in 0..total {
-        store.insert_schedule(&schedule(i, now, i % stride == 0 && i / stride < due)).await?;
+        store
+            .insert_schedule(&schedule(i, now, i % stride == 0 && i / stride < due))
+            .await?;
     }
     Ok(started.elapsed().as_secs_f64())
 }
@@ -74,24 +89,46 @@ fn setup(latency_ms: u64, concurrency: usize, now: DateTime<Utc>) -> anyhow::Res
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SqliteScheduleStore::open(&dir.path().join("bench.db"))?);
     let sandbox = SandboxEngine::spawn(
-        SandboxConfig { latency: std::time::Duration::from_millis(latency_ms), ..SandboxConfig::default() },
+        SandboxConfig {
+            latency: std::time::Duration::from_millis(latency_ms),
+            ..SandboxConfig::default()
+        },
         "127.0.0.1:0".parse()?,
     )?;
     let engine = Arc::new(SocmateEngine::new(EngineConfig::new(sandbox.base_url()))?);
-    let config = ServiceConfig { dispatch_concurrency: concurrency, ..ServiceConfig::default() };
-    let services =
-        Services::new(store.clone(), engine, Arc::new(RecordingNotifier::new()), Arc::new(FixedClock::new(now)), config);
-    Ok(Setup { services, _sandbox: sandbox, _dir: dir, store })
+    let config = ServiceConfig {
+        dispatch_concurrency: concurrency,
+        ..ServiceConfig::default()
+    };
+    let services = Services::new(
+        store.clone(),
+        engine,
+        Arc::new(RecordingNotifier::new()),
+        Arc::new(FixedClock::new(now)),
+        config,
+    );
+    Ok(Setup {
+        services,
+        _sandbox: sandbox,
+        _dir: dir,
+        store,
+    })
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let due: usize = env_or("BENCH_DUE", 10_000);
     let latency_ms: u64 = env_or("BENCH_LATENCY_MS", 100);
-    let concurrency: usize = env_or("BENCH_CONCURRENCY", ServiceConfig::default().dispatch_concurrency);
+    let concurrency: usize = env_or(
+        "BENCH_CONCURRENCY",
+        ServiceConfig::default().dispatch_concurrency,
+    );
     let large: usize = env_or("BENCH_LARGE", 100_000);
     let now = Utc::now();
-    println!("dispatch benchmark on {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "dispatch benchmark on {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
 
     // 1. The 08:00 burst.
     let s = setup(latency_ms, concurrency, now)?;
@@ -107,7 +144,10 @@ async fn main() -> anyhow::Result<()> {
         report.started as f64 / elapsed,
         due as f64 * latency_ms as f64 / 1000.0 / concurrency as f64,
     );
-    anyhow::ensure!(report.claimed as usize == due && report.started as usize == due, "not all started: {report:?}");
+    anyhow::ensure!(
+        report.claimed as usize == due && report.started as usize == due,
+        "not all started: {report:?}"
+    );
     let again = s.services.dispatch_due(now, None).await?;
     anyhow::ensure!(again.claimed == 0, "a second tick claimed again: {again:?}");
 

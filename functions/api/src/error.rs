@@ -1,8 +1,8 @@
 //! The one mapping from use-case errors to HTTP responses: every error is JSON `{"detail": ...}`.
 
+use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use shared::{FieldError, ServiceError};
 
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +21,8 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("{0}")]
     Unavailable(String),
+    #[error("this method is not allowed on this route")]
+    MethodNotAllowed,
 }
 
 impl From<ServiceError> for ApiError {
@@ -32,7 +34,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(source) => {
                 // Log the cause; tell the client only that it is on our side and worth retrying.
                 tracing::error!(error = %source, "store error");
-                Self::Unavailable("the service could not reach its storage; try again shortly".into())
+                Self::Unavailable(
+                    "the service could not reach its storage; try again shortly".into(),
+                )
             }
         }
     }
@@ -45,13 +49,22 @@ impl IntoResponse for ApiError {
             Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, serde_json::json!(m)),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, serde_json::json!(m)),
             Self::Conflict(m) => (StatusCode::CONFLICT, serde_json::json!(m)),
-            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, serde_json::json!(self.to_string())),
+            Self::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                serde_json::json!(self.to_string()),
+            ),
             Self::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, serde_json::json!(errors)),
             Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, serde_json::json!(m)),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                serde_json::json!(self.to_string()),
+            ),
         };
         let mut response = (status, Json(serde_json::json!({ "detail": detail }))).into_response();
         if matches!(self, Self::Unauthorized(_)) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

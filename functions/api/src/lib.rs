@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use error::ApiError;
 use serde::de::DeserializeOwned;
 use shared::FieldError;
+use shared::domain::run::RunView;
 use shared::services::schedules::{TimingInput, ValidateRequest};
 use shared::services::{ListQuery, NewSchedule, SchedulePatch, Services};
 use std::collections::HashMap;
@@ -38,17 +39,26 @@ pub fn router(services: Services, auth: Arc<dyn Authenticator>) -> Router {
         .route("/schedules", get(list_schedules).post(create_schedule))
         .route("/schedules/validate", post(validate))
         .route("/schedules/preview", post(preview_definition))
-        .route("/schedules/{id}", get(get_schedule).patch(update_schedule).delete(delete_schedule))
+        .route(
+            "/schedules/{id}",
+            get(get_schedule)
+                .patch(update_schedule)
+                .delete(delete_schedule),
+        )
         .route("/schedules/{id}/pause", post(pause))
         .route("/schedules/{id}/resume", post(resume))
         .route("/schedules/{id}/run", post(run_now))
         .route("/schedules/{id}/runs", get(list_runs))
         .route("/schedules/{id}/preview", get(preview_schedule))
         .route("/notifications", get(list_notifications))
-        .fallback(|| async { ApiError::NotFound("no such API route".into()) });
+        .fallback(|| async { ApiError::NotFound("no such API route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
     Router::new()
         .nest("/api/v1", api)
-        .route("/healthz", get(|| async { Json(serde_json::json!({"status": "ok"})) }))
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
         .route("/openapi.json", get(|| async { Json(openapi::document()) }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -62,20 +72,25 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        Bytes::from_request(req, state).await.map(Body).map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(MAX_BODY_BYTES)
-            } else {
-                ApiError::BadRequest(e.body_text())
-            }
-        })
+        Bytes::from_request(req, state)
+            .await
+            .map(Body)
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge(MAX_BODY_BYTES)
+                } else {
+                    ApiError::BadRequest(e.body_text())
+                }
+            })
     }
 }
 
 /// Parses a JSON body, turning every problem into a 422 (or 400 for non-JSON) that names the field.
 fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::BadRequest("request body is empty; expected a JSON object".into()));
+        return Err(ApiError::BadRequest(
+            "request body is empty; expected a JSON object".into(),
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -99,18 +114,34 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
             "invalid"
         };
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-        let loc = if field.is_empty() { vec!["body".to_owned()] } else { vec!["body".to_owned(), field] };
-        ApiError::Invalid(vec![FieldError { loc, msg, kind: kind.into() }])
+        let loc = if field.is_empty() {
+            vec!["body".to_owned()]
+        } else {
+            vec!["body".to_owned(), field]
+        };
+        ApiError::Invalid(vec![FieldError {
+            loc,
+            msg,
+            kind: kind.into(),
+        }])
     })
 }
 
 type Params = Query<HashMap<String, String>>;
 
-fn param<T: std::str::FromStr>(params: &HashMap<String, String>, name: &str, what: &str) -> Result<Option<T>, ApiError> {
+fn param<T: std::str::FromStr>(
+    params: &HashMap<String, String>,
+    name: &str,
+    what: &str,
+) -> Result<Option<T>, ApiError> {
     match params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => v.parse().map(Some).map_err(|_| {
-            ApiError::Invalid(vec![FieldError::query(name, "invalid", format!("{name} must be {what} (got {v:?})"))])
+            ApiError::Invalid(vec![FieldError::query(
+                name,
+                "invalid",
+                format!("{name} must be {what} (got {v:?})"),
+            )])
         }),
     }
 }
@@ -132,7 +163,11 @@ async fn me(CallerExt(caller): CallerExt) -> Response {
     Json(serde_json::json!({"user": caller.user, "role": caller.role})).into_response()
 }
 
-async fn validate(State(s): State<AppState>, CallerExt(_): CallerExt, body: Bytes) -> Result<Response, ApiError> {
+async fn validate(
+    State(s): State<AppState>,
+    CallerExt(_): CallerExt,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let request: ValidateRequest = parse_body(&body)?;
     Ok(Json(s.services.validate(request)?).into_response())
 }
@@ -208,7 +243,7 @@ async fn run_now(
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let run = s.services.run_now(&caller, &id).await?;
+    let run = RunView::from(s.services.run_now(&caller, &id).await?);
     Ok((StatusCode::ACCEPTED, Json(run)).into_response())
 }
 
@@ -217,7 +252,13 @@ async fn list_runs(
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let items = s.services.list_runs(&caller, &id).await?;
+    let items: Vec<RunView> = s
+        .services
+        .list_runs(&caller, &id)
+        .await?
+        .into_iter()
+        .map(RunView::from)
+        .collect();
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }
 
@@ -228,7 +269,10 @@ async fn preview_schedule(
     Query(p): Params,
 ) -> Result<Response, ApiError> {
     let count = param(&p, "count", "a whole number from 1 to 100")?;
-    let preview = s.services.preview_schedule(&caller, &id, count, from_param(&p)?).await?;
+    let preview = s
+        .services
+        .preview_schedule(&caller, &id, count, from_param(&p)?)
+        .await?;
     Ok(Json(preview).into_response())
 }
 
@@ -240,7 +284,11 @@ async fn preview_definition(
 ) -> Result<Response, ApiError> {
     let count = param(&p, "count", "a whole number from 1 to 100")?;
     let input: TimingInput = parse_body(&body)?;
-    Ok(Json(s.services.preview_definition(input, count, from_param(&p)?)?).into_response())
+    Ok(Json(
+        s.services
+            .preview_definition(input, count, from_param(&p)?)?,
+    )
+    .into_response())
 }
 
 async fn list_notifications(
@@ -250,7 +298,12 @@ async fn list_notifications(
 ) -> Result<Response, ApiError> {
     let limit = param(&p, "limit", "a whole number from 1 to 100")?;
     let offset = param(&p, "offset", "a whole number, 0 or more")?;
-    Ok(Json(s.services.list_notifications(&caller, limit, offset).await?).into_response())
+    Ok(Json(
+        s.services
+            .list_notifications(&caller, limit, offset)
+            .await?,
+    )
+    .into_response())
 }
 
 /// The API router plus the web UI at `/`.

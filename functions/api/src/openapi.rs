@@ -16,7 +16,12 @@ fn op(summary: &str, ok: &str, body: Option<&str>, params: &[&str]) -> Value {
         o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
     }
     if !params.is_empty() {
-        o["parameters"] = Value::Array(params.iter().map(|p| json!({"$ref": format!("#/components/parameters/{p}")})).collect());
+        o["parameters"] = Value::Array(
+            params
+                .iter()
+                .map(|p| json!({"$ref": format!("#/components/parameters/{p}")}))
+                .collect(),
+        );
     }
     if params.contains(&"id") {
         o["responses"]["404"] = json!({"$ref": "#/components/responses/Error"});

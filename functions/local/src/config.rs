@@ -26,7 +26,10 @@ pub struct LocalConfig {
 }
 
 fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 fn parsed<T: FromStr>(name: &str, default: T) -> anyhow::Result<T>
@@ -35,7 +38,9 @@ where
 {
     match var(name) {
         None => Ok(default),
-        Some(v) => v.parse().map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}")),
+        Some(v) => v
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}")),
     }
 }
 
@@ -56,11 +61,16 @@ impl LocalConfig {
             ..ServiceConfig::default()
         };
         if let Some(tz) = var("DEFAULT_TIMEZONE") {
-            service.default_timezone =
-                tz.parse().map_err(|_| anyhow::anyhow!("DEFAULT_TIMEZONE={tz:?} is not an IANA time zone"))?;
+            service.default_timezone = tz
+                .parse()
+                .map_err(|_| anyhow::anyhow!("DEFAULT_TIMEZONE={tz:?} is not an IANA time zone"))?;
         }
         if let Some(p) = var("PERSONAS") {
-            service.personas = p.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+            service.personas = p
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
         let sandbox = SandboxConfig {
             run_time: secs("SANDBOX_RUN_SECS", 20.0)?,
@@ -68,7 +78,13 @@ impl LocalConfig {
             fail_queries_containing: var("SANDBOX_FAIL_MARKER"),
             ..SandboxConfig::default()
         };
-        let mut tokens = vec![(admin_token(&data_dir)?, Caller { user: "admin".into(), role: Role::Admin })];
+        let mut tokens = vec![(
+            admin_token(&data_dir)?,
+            Caller {
+                user: "admin".into(),
+                role: Role::Admin,
+            },
+        )];
         if let Some(list) = var("API_TOKENS") {
             tokens.extend(api::auth::BearerTokens::parse_list(&list).map_err(anyhow::Error::msg)?);
         }
@@ -111,12 +127,19 @@ fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
             return Ok(t);
         }
     }
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create DATA_DIR {}", data_dir.display()))?;
-    let token: String =
-        rand::rng().sample_iter(rand::distr::Alphanumeric).take(40).map(char::from).collect();
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create DATA_DIR {}", data_dir.display()))?;
+    let token: String = rand::rng()
+        .sample_iter(rand::distr::Alphanumeric)
+        .take(40)
+        .map(char::from)
+        .collect();
     write_private(&path, &token).with_context(|| format!("cannot write {}", path.display()))?;
     // Printed once, on purpose, to the terminal of the person who started it; never logged.
-    println!("\n  Admin API token (stored in {}): {token}\n", path.display());
+    println!(
+        "\n  Admin API token (stored in {}): {token}\n",
+        path.display()
+    );
     Ok(token)
 }
 
@@ -131,8 +154,15 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
     let json = var("LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if json { builder.json().init() } else { builder.init() }
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init()
+    } else {
+        builder.init()
+    }
 }

@@ -26,7 +26,10 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&cfg.data_dir)
         .with_context(|| format!("cannot create DATA_DIR {}", cfg.data_dir.display()))?;
     let db_path = cfg.data_dir.join("schedules.db");
-    let store = Arc::new(SqliteScheduleStore::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?);
+    let store = Arc::new(
+        SqliteScheduleStore::open(&db_path)
+            .with_context(|| format!("opening {}", db_path.display()))?,
+    );
 
     let (engine_url, sandbox): (String, Option<SandboxHandle>) = match &cfg.engine_url {
         Some(url) => (url.clone(), None),
@@ -38,14 +41,24 @@ async fn main() -> anyhow::Result<()> {
             (handle.base_url(), Some(handle))
         }
     };
-    let engine = Arc::new(SocmateEngine::new(cfg.engine_config(engine_url)).context("engine configuration")?);
+    let engine = Arc::new(
+        SocmateEngine::new(cfg.engine_config(engine_url)).context("engine configuration")?,
+    );
 
     let mut notifiers: Vec<Arc<dyn Notifier>> = vec![Arc::new(LogNotifier)];
     if let Some(url) = &cfg.webhook_url {
-        notifiers.push(Arc::new(WebhookNotifier::new(url).map_err(|e| anyhow::anyhow!(e.0))?));
+        notifiers.push(Arc::new(
+            WebhookNotifier::new(url).map_err(|e| anyhow::anyhow!(e.0))?,
+        ));
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let services = Services::new(store, engine, Arc::new(FanoutNotifier(notifiers)), clock.clone(), cfg.service.clone());
+    let services = Services::new(
+        store,
+        engine,
+        Arc::new(FanoutNotifier(notifiers)),
+        clock.clone(),
+        cfg.service.clone(),
+    );
 
     let auth = Arc::new(BearerTokens::new(cfg.tokens.clone()));
     let app = api::router_with_ui(services.clone(), auth);

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 const ADMIN: &str = "admin-token-for-e2e-tests-0001";
 const ALICE: &str = "alice-token-for-e2e-tests-0002";
 const BOB: &str = "bob-token-for-e2e-tests-00003";
-const QUERY: &str = "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP";
+const QUERY: &str =
+    "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP";
 const WAIT: Duration = Duration::from_secs(30);
 
 struct Runner {
@@ -30,7 +31,10 @@ impl Runner {
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("DATA_DIR", data_dir)
             .env("API_TOKEN", ADMIN)
-            .env("API_TOKENS", format!("{ALICE}=alice:analyst,{BOB}=bob:analyst"))
+            .env(
+                "API_TOKENS",
+                format!("{ALICE}=alice:analyst,{BOB}=bob:analyst"),
+            )
             .env("DISPATCH_INTERVAL_SECS", "1")
             .env("STATUS_CHECK_INTERVAL_SECS", "1")
             .env("SANDBOX_RUN_SECS", "1")
@@ -41,10 +45,18 @@ impl Runner {
             .stderr(Stdio::inherit())
             .spawn()
             .context("starting the local runner")?;
-        let runner = Self { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+        let runner = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
         let deadline = Instant::now() + WAIT;
         loop {
-            if let Ok(r) = runner.http.get(format!("{}/healthz", runner.base)).send().await
+            if let Ok(r) = runner
+                .http
+                .get(format!("{}/healthz", runner.base))
+                .send()
+                .await
                 && r.status().is_success()
             {
                 return Ok(runner);
@@ -56,21 +68,40 @@ impl Runner {
         }
     }
 
-    async fn call(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Result<(StatusCode, Value)> {
+    async fn call(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(StatusCode, Value)> {
         let method = reqwest::Method::from_bytes(method.as_bytes())?;
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req.send().await?;
         let status = resp.status();
         let text = resp.text().await?;
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)?
+        };
         Ok((status, value))
     }
 
     /// Polls `path` until `done` holds for its JSON, or fails after the deadline.
-    async fn wait_for(&self, token: &str, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Result<Value> {
+    async fn wait_for(
+        &self,
+        token: &str,
+        path: &str,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Result<Value> {
         let deadline = Instant::now() + WAIT;
         loop {
             let (status, v) = self.call(token, "GET", path, None).await?;
@@ -116,24 +147,52 @@ fn daily(name: &str, query: &str) -> Value {
 async fn create_run_now_and_see_it_complete() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let app = Runner::start(dir.path()).await?;
-    let (status, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(daily("Sign-ins", QUERY))).await?;
+    let (status, created) = app
+        .call(
+            ALICE,
+            "POST",
+            "/api/v1/schedules",
+            Some(daily("Sign-ins", QUERY)),
+        )
+        .await?;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().context("id")?.to_owned();
     assert!(created["next_run_at"].is_string());
-    let (status, run) = app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None).await?;
+    let (status, run) = app
+        .call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None)
+        .await?;
     assert_eq!(status, StatusCode::ACCEPTED, "{run}");
     assert_eq!(run["trigger"], "manual");
     let runs = app
-        .wait_for(ALICE, &format!("/api/v1/schedules/{id}/runs"), "the run to complete", |v| {
-            v["items"][0]["status"] == "completed"
-        })
+        .wait_for(
+            ALICE,
+            &format!("/api/v1/schedules/{id}/runs"),
+            "the run to complete",
+            |v| v["items"][0]["status"] == "completed",
+        )
         .await?;
     let done = &runs["items"][0];
-    assert!(done["session_id"].as_str().is_some_and(|s| !s.is_empty()), "{done}");
-    assert!(done["duration_ms"].as_i64().is_some_and(|d| d >= 0), "{done}");
-    assert!(done["summary"].as_str().is_some_and(|s| s.contains("[sandbox]")), "{done}");
+    assert!(
+        done["session_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "{done}"
+    );
+    assert!(
+        done["duration_ms"].as_i64().is_some_and(|d| d >= 0),
+        "{done}"
+    );
+    assert!(
+        done["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("[sandbox]")),
+        "{done}"
+    );
     let notes = app
-        .wait_for(ALICE, "/api/v1/notifications", "the completion notification", |v| v["total"] == 1)
+        .wait_for(
+            ALICE,
+            "/api/v1/notifications",
+            "the completion notification",
+            |v| v["total"] == 1,
+        )
         .await?;
     assert_eq!(notes["items"][0]["event"], "investigation-completed");
     app.stop()
@@ -146,17 +205,24 @@ async fn a_once_schedule_a_few_seconds_ahead_runs_and_completes() -> Result<()> 
     let at = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
     let body = json!({"name": "Tonight", "user_query": QUERY, "persona": "ciso", "frequency": "once",
                       "scheduled_time": at, "timezone": "UTC"});
-    let (status, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(body)).await?;
+    let (status, created) = app
+        .call(ALICE, "POST", "/api/v1/schedules", Some(body))
+        .await?;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().context("id")?.to_owned();
     let s = app
-        .wait_for(ALICE, &format!("/api/v1/schedules/{id}"), "the once schedule to complete", |v| {
-            v["status"] == "COMPLETED"
-        })
+        .wait_for(
+            ALICE,
+            &format!("/api/v1/schedules/{id}"),
+            "the once schedule to complete",
+            |v| v["status"] == "COMPLETED",
+        )
         .await?;
     assert_eq!(s["last_run_status"], "completed");
     assert!(s["next_run_at"].is_null());
-    let (_, runs) = app.call(ALICE, "GET", &format!("/api/v1/schedules/{id}/runs"), None).await?;
+    let (_, runs) = app
+        .call(ALICE, "GET", &format!("/api/v1/schedules/{id}/runs"), None)
+        .await?;
     assert_eq!(runs["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(runs["items"][0]["trigger"], "scheduled");
     app.stop()
@@ -167,27 +233,59 @@ async fn five_failures_disable_the_schedule_and_resume_brings_it_back() -> Resul
     let dir = tempfile::tempdir()?;
     let app = Runner::start(dir.path()).await?;
     let query = format!("{QUERY} [fail]");
-    let (_, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(daily("Flaky", &query))).await?;
+    let (_, created) = app
+        .call(
+            ALICE,
+            "POST",
+            "/api/v1/schedules",
+            Some(daily("Flaky", &query)),
+        )
+        .await?;
     let id = created["id"].as_str().context("id")?.to_owned();
     for i in 1..=5 {
-        let (status, _) = app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None).await?;
+        let (status, _) = app
+            .call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None)
+            .await?;
         assert_eq!(status, StatusCode::ACCEPTED);
-        app.wait_for(ALICE, &format!("/api/v1/schedules/{id}"), "the failure to be counted", |v| {
-            v["consecutive_failures"] == i
-        })
+        app.wait_for(
+            ALICE,
+            &format!("/api/v1/schedules/{id}"),
+            "the failure to be counted",
+            |v| v["consecutive_failures"] == i,
+        )
         .await?;
     }
-    let (_, s) = app.call(ALICE, "GET", &format!("/api/v1/schedules/{id}"), None).await?;
+    let (_, s) = app
+        .call(ALICE, "GET", &format!("/api/v1/schedules/{id}"), None)
+        .await?;
     assert_eq!(s["status"], "FAILED");
     assert!(s["next_run_at"].is_null());
     let notes = app
-        .wait_for(ALICE, "/api/v1/notifications?limit=100", "the schedule-disabled notification", |v| {
-            v["items"].as_array().is_some_and(|a| a.iter().any(|n| n["event"] == "schedule-disabled"))
-        })
+        .wait_for(
+            ALICE,
+            "/api/v1/notifications?limit=100",
+            "the schedule-disabled notification",
+            |v| {
+                v["items"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|n| n["event"] == "schedule-disabled"))
+            },
+        )
         .await?;
-    let failed = notes["items"].as_array().map(|a| a.iter().filter(|n| n["event"] == "investigation-failed").count());
+    let failed = notes["items"].as_array().map(|a| {
+        a.iter()
+            .filter(|n| n["event"] == "investigation-failed")
+            .count()
+    });
     assert_eq!(failed, Some(5));
-    let (status, resumed) = app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/resume"), None).await?;
+    let (status, resumed) = app
+        .call(
+            ALICE,
+            "POST",
+            &format!("/api/v1/schedules/{id}/resume"),
+            None,
+        )
+        .await?;
     assert_eq!(status, StatusCode::OK, "{resumed}");
     assert_eq!(resumed["status"], "ACTIVE");
     assert_eq!(resumed["consecutive_failures"], 0);
@@ -199,7 +297,14 @@ async fn five_failures_disable_the_schedule_and_resume_brings_it_back() -> Resul
 async fn other_users_get_404_and_bad_requests_get_clear_errors() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let app = Runner::start(dir.path()).await?;
-    let (_, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(daily("Mine", QUERY))).await?;
+    let (_, created) = app
+        .call(
+            ALICE,
+            "POST",
+            "/api/v1/schedules",
+            Some(daily("Mine", QUERY)),
+        )
+        .await?;
     let id = created["id"].as_str().context("id")?.to_owned();
     for (method, path) in [
         ("GET", format!("/api/v1/schedules/{id}")),
@@ -217,21 +322,34 @@ async fn other_users_get_404_and_bad_requests_get_clear_errors() -> Result<()> {
     let (_, all) = app.call(ADMIN, "GET", "/api/v1/schedules", None).await?;
     assert_eq!(all["total"], 1);
 
-    let (status, body) = app.call("not-a-token", "GET", "/api/v1/schedules", None).await?;
+    let (status, body) = app
+        .call("not-a-token", "GET", "/api/v1/schedules", None)
+        .await?;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["detail"].is_string());
 
     let mut bad = daily("", QUERY);
     bad["cron_expression"] = json!("61 * * * *");
     bad["frequency"] = json!("custom");
-    let (status, body) = app.call(ALICE, "POST", "/api/v1/schedules", Some(bad)).await?;
+    let (status, body) = app
+        .call(ALICE, "POST", "/api/v1/schedules", Some(bad))
+        .await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> =
-        body["detail"].as_array().into_iter().flatten().filter_map(|e| e["loc"][1].as_str()).collect();
-    assert!(fields.contains(&"name") && fields.contains(&"cron_expression"), "{body}");
+    let fields: Vec<&str> = body["detail"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["loc"][1].as_str())
+        .collect();
+    assert!(
+        fields.contains(&"name") && fields.contains(&"cron_expression"),
+        "{body}"
+    );
 
     let huge = json!({"name": "x", "user_query": "a".repeat(100_000), "persona": "ciso", "frequency": "daily"});
-    let (status, body) = app.call(ALICE, "POST", "/api/v1/schedules", Some(huge)).await?;
+    let (status, body) = app
+        .call(ALICE, "POST", "/api/v1/schedules", Some(huge))
+        .await?;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     let (_, mine) = app.call(ALICE, "GET", "/api/v1/schedules", None).await?;
     assert_eq!(mine["total"], 1, "rejected requests wrote nothing");
@@ -242,20 +360,37 @@ async fn other_users_get_404_and_bad_requests_get_clear_errors() -> Result<()> {
 async fn a_restart_keeps_schedules_runs_and_notifications() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let app = Runner::start(dir.path()).await?;
-    let (_, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(daily("Durable", QUERY))).await?;
+    let (_, created) = app
+        .call(
+            ALICE,
+            "POST",
+            "/api/v1/schedules",
+            Some(daily("Durable", QUERY)),
+        )
+        .await?;
     let id = created["id"].as_str().context("id")?.to_owned();
-    app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None).await?;
-    app.wait_for(ALICE, "/api/v1/notifications", "the run to finish", |v| v["total"] == 1).await?;
+    app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None)
+        .await?;
+    app.wait_for(ALICE, "/api/v1/notifications", "the run to finish", |v| {
+        v["total"] == 1
+    })
+    .await?;
     app.stop()?;
 
     let again = Runner::start(dir.path()).await?;
-    let (status, s) = again.call(ALICE, "GET", &format!("/api/v1/schedules/{id}"), None).await?;
+    let (status, s) = again
+        .call(ALICE, "GET", &format!("/api/v1/schedules/{id}"), None)
+        .await?;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(s["name"], "Durable");
     assert_eq!(s["last_run_status"], "completed");
-    let (_, runs) = again.call(ALICE, "GET", &format!("/api/v1/schedules/{id}/runs"), None).await?;
+    let (_, runs) = again
+        .call(ALICE, "GET", &format!("/api/v1/schedules/{id}/runs"), None)
+        .await?;
     assert_eq!(runs["items"][0]["status"], "completed");
-    let (_, notes) = again.call(ALICE, "GET", "/api/v1/notifications", None).await?;
+    let (_, notes) = again
+        .call(ALICE, "GET", "/api/v1/notifications", None)
+        .await?;
     assert_eq!(notes["total"], 1);
     again.stop()
 }

@@ -3,8 +3,8 @@
 
 use crate::domain::{Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind};
 use crate::ports::{
-    Clock, EngineError, InvestigationEngine, Notifier, NotifyError, Page, ScheduleFilter, ScheduleStore,
-    SessionState, StartRequest, StoreError, WriteOutcome,
+    Clock, EngineError, InvestigationEngine, Notifier, NotifyError, Page, ScheduleFilter,
+    ScheduleStore, SessionState, StartRequest, StoreError, WriteOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -60,7 +60,10 @@ pub struct MemoryScheduleStore {
 
 impl Default for MemoryScheduleStore {
     fn default() -> Self {
-        Self { data: Mutex::default(), run_history: 50 }
+        Self {
+            data: Mutex::default(),
+            run_history: 50,
+        }
     }
 }
 
@@ -76,7 +79,11 @@ fn newest_first<T>(items: &mut [T], key: impl Fn(&T) -> (DateTime<Utc>, String))
 
 fn page<T: Clone>(items: Vec<T>, limit: u32, offset: u32) -> Page<T> {
     let total = items.len() as u64;
-    let items = items.into_iter().skip(offset as usize).take(limit as usize).collect();
+    let items = items
+        .into_iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .collect();
     Page { items, total }
 }
 
@@ -114,7 +121,11 @@ impl ScheduleStore for MemoryScheduleStore {
         Ok(page(items, limit, offset))
     }
 
-    async fn update_schedule(&self, schedule: &Schedule, expected_version: u64) -> Result<WriteOutcome, StoreError> {
+    async fn update_schedule(
+        &self,
+        schedule: &Schedule,
+        expected_version: u64,
+    ) -> Result<WriteOutcome, StoreError> {
         let mut d = lock(&self.data);
         match d.schedules.get_mut(&schedule.id) {
             Some(s) if s.version == expected_version => {
@@ -125,12 +136,18 @@ impl ScheduleStore for MemoryScheduleStore {
         }
     }
 
-    async fn due_schedules(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Schedule>, StoreError> {
+    async fn due_schedules(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Schedule>, StoreError> {
         let d = lock(&self.data);
         let mut due: Vec<Schedule> = d
             .schedules
             .values()
-            .filter(|s| s.status == ScheduleStatus::Active && s.next_run_at.is_some_and(|t| t <= now))
+            .filter(|s| {
+                s.status == ScheduleStatus::Active && s.next_run_at.is_some_and(|t| t <= now)
+            })
             .cloned()
             .collect();
         due.sort_by_key(|s| (s.next_run_at, s.id.clone()));
@@ -145,7 +162,10 @@ impl ScheduleStore for MemoryScheduleStore {
         run: &Run,
     ) -> Result<WriteOutcome, StoreError> {
         let mut d = lock(&self.data);
-        let version_ok = d.schedules.get(&schedule.id).is_some_and(|s| s.version == expected_version);
+        let version_ok = d
+            .schedules
+            .get(&schedule.id)
+            .is_some_and(|s| s.version == expected_version);
         if !version_ok || d.runs.contains_key(&run.run_id) {
             return Ok(WriteOutcome::Conflict);
         }
@@ -163,7 +183,11 @@ impl ScheduleStore for MemoryScheduleStore {
             .into_iter()
             .skip(self.run_history)
             .map(|(_, id)| id)
-            .filter(|id| d.runs.get(id).is_some_and(|r| r.status.is_terminal() && r.work.is_none()))
+            .filter(|id| {
+                d.runs
+                    .get(id)
+                    .is_some_and(|r| r.status.is_terminal() && r.work.is_none())
+            })
             .collect();
         for id in doomed {
             d.runs.remove(&id);
@@ -171,7 +195,11 @@ impl ScheduleStore for MemoryScheduleStore {
         Ok(WriteOutcome::Applied)
     }
 
-    async fn update_run(&self, run: &Run, expected_version: u64) -> Result<WriteOutcome, StoreError> {
+    async fn update_run(
+        &self,
+        run: &Run,
+        expected_version: u64,
+    ) -> Result<WriteOutcome, StoreError> {
         let mut d = lock(&self.data);
         match d.runs.get_mut(&run.run_id) {
             Some(r) if r.version == expected_version => {
@@ -190,8 +218,14 @@ impl ScheduleStore for MemoryScheduleStore {
         schedule_expected_version: u64,
     ) -> Result<WriteOutcome, StoreError> {
         let mut d = lock(&self.data);
-        let run_ok = d.runs.get(&run.run_id).is_some_and(|r| r.version == run_expected_version);
-        let sch_ok = d.schedules.get(&schedule.id).is_some_and(|s| s.version == schedule_expected_version);
+        let run_ok = d
+            .runs
+            .get(&run.run_id)
+            .is_some_and(|r| r.version == run_expected_version);
+        let sch_ok = d
+            .schedules
+            .get(&schedule.id)
+            .is_some_and(|s| s.version == schedule_expected_version);
         if !(run_ok && sch_ok) {
             return Ok(WriteOutcome::Conflict);
         }
@@ -200,19 +234,41 @@ impl ScheduleStore for MemoryScheduleStore {
         Ok(WriteOutcome::Applied)
     }
 
-    async fn get_run(&self, schedule_id: &ScheduleId, run_id: &RunId) -> Result<Option<Run>, StoreError> {
-        Ok(lock(&self.data).runs.get(run_id).filter(|r| &r.schedule_id == schedule_id).cloned())
+    async fn get_run(
+        &self,
+        schedule_id: &ScheduleId,
+        run_id: &RunId,
+    ) -> Result<Option<Run>, StoreError> {
+        Ok(lock(&self.data)
+            .runs
+            .get(run_id)
+            .filter(|r| &r.schedule_id == schedule_id)
+            .cloned())
     }
 
-    async fn list_runs(&self, schedule_id: &ScheduleId, limit: u32) -> Result<Vec<Run>, StoreError> {
+    async fn list_runs(
+        &self,
+        schedule_id: &ScheduleId,
+        limit: u32,
+    ) -> Result<Vec<Run>, StoreError> {
         let d = lock(&self.data);
-        let mut runs: Vec<Run> = d.runs.values().filter(|r| &r.schedule_id == schedule_id).cloned().collect();
+        let mut runs: Vec<Run> = d
+            .runs
+            .values()
+            .filter(|r| &r.schedule_id == schedule_id)
+            .cloned()
+            .collect();
         newest_first(&mut runs, |r| (r.scheduled_for, r.run_id.to_string()));
         runs.truncate(limit as usize);
         Ok(runs)
     }
 
-    async fn runs_with_work(&self, kind: WorkKind, now: DateTime<Utc>, limit: u32) -> Result<Vec<Run>, StoreError> {
+    async fn runs_with_work(
+        &self,
+        kind: WorkKind,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Run>, StoreError> {
         let d = lock(&self.data);
         let mut runs: Vec<Run> = d
             .runs
@@ -226,7 +282,9 @@ impl ScheduleStore for MemoryScheduleStore {
     }
 
     async fn put_notification(&self, notification: &Notification) -> Result<(), StoreError> {
-        lock(&self.data).notifications.insert(notification.id.to_string(), notification.clone());
+        lock(&self.data)
+            .notifications
+            .insert(notification.id.to_string(), notification.clone());
         Ok(())
     }
 
@@ -237,8 +295,12 @@ impl ScheduleStore for MemoryScheduleStore {
         offset: u32,
     ) -> Result<Page<Notification>, StoreError> {
         let d = lock(&self.data);
-        let mut items: Vec<Notification> =
-            d.notifications.values().filter(|n| owner.is_none_or(|o| n.owner == o)).cloned().collect();
+        let mut items: Vec<Notification> = d
+            .notifications
+            .values()
+            .filter(|n| owner.is_none_or(|o| n.owner == o))
+            .cloned()
+            .collect();
         newest_first(&mut items, |n| (n.created_at, n.id.to_string()));
         Ok(page(items, limit, offset))
     }
@@ -283,11 +345,16 @@ impl InvestigationEngine for ScriptedEngine {
             started.push(request.clone());
             started.len()
         };
-        lock(&self.starts).pop_front().unwrap_or_else(|| Ok(format!("ses_{n}")))
+        lock(&self.starts)
+            .pop_front()
+            .unwrap_or_else(|| Ok(format!("ses_{n}")))
     }
 
     async fn session(&self, session_id: &str) -> Result<SessionState, EngineError> {
-        lock(&self.sessions).get(session_id).cloned().unwrap_or(Ok(SessionState::Active))
+        lock(&self.sessions)
+            .get(session_id)
+            .cloned()
+            .unwrap_or(Ok(SessionState::Active))
     }
 }
 

@@ -34,7 +34,11 @@ impl Notifier for FanoutNotifier {
                 failures.push(e.0);
             }
         }
-        if failures.is_empty() { Ok(()) } else { Err(NotifyError(failures.join("; "))) }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(NotifyError(failures.join("; ")))
+        }
     }
 }
 
@@ -49,7 +53,8 @@ pub struct WebhookNotifier {
 #[cfg(feature = "engine-http")]
 impl WebhookNotifier {
     pub fn new(url: &str) -> Result<Self, NotifyError> {
-        let url = reqwest::Url::parse(url).map_err(|e| NotifyError(format!("WEBHOOK_URL is not a valid URL: {e}")))?;
+        let url = reqwest::Url::parse(url)
+            .map_err(|e| NotifyError(format!("WEBHOOK_URL is not a valid URL: {e}")))?;
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()
@@ -73,7 +78,10 @@ impl Notifier for WebhookNotifier {
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(NotifyError(format!("webhook answered {}", response.status())))
+            Err(NotifyError(format!(
+                "webhook answered {}",
+                response.status()
+            )))
         }
     }
 }

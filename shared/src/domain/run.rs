@@ -168,3 +168,46 @@ impl Run {
         self.next_action_at = Some(finished_at);
     }
 }
+
+/// A run as the API shows it: the outcome and its timing, without the dispatcher's bookkeeping.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunView {
+    pub run_id: RunId,
+    pub schedule_id: ScheduleId,
+    pub owner: String,
+    pub schedule_name: String,
+    pub trigger: Trigger,
+    pub scheduled_for: DateTime<Utc>,
+    pub status: RunStatus,
+    pub session_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<RunError>,
+    pub summary: Option<String>,
+    /// Start attempts that failed transiently (the engine was unavailable).
+    pub attempts: u32,
+}
+
+impl From<Run> for RunView {
+    fn from(r: Run) -> Self {
+        Self {
+            run_id: r.run_id,
+            schedule_id: r.schedule_id,
+            owner: r.owner,
+            schedule_name: r.schedule_name,
+            trigger: r.trigger,
+            scheduled_for: r.scheduled_for,
+            status: r.status,
+            session_id: r.session_id,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            duration_ms: r.duration_ms,
+            error: r.error,
+            summary: r.summary,
+            attempts: r.attempts,
+        }
+    }
+}

@@ -7,10 +7,10 @@
 
 use super::Services;
 use super::schedules::stored_rule;
-use crate::domain::run::{RunError, RunErrorKind, WorkKind};
-use crate::domain::{Run, RunId, RunStatus, Schedule, Trigger};
 use crate::domain::error::ServiceError;
+use crate::domain::run::{RunError, RunErrorKind, WorkKind};
 use crate::domain::timing::Frequency;
+use crate::domain::{Run, RunId, RunStatus, Schedule, Trigger};
 use crate::ports::{EngineError, StartRequest, WriteOutcome};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -65,7 +65,11 @@ impl Services {
     /// Claims every due occurrence and starts it; then retries pending runs whose lease or back-off has passed.
     /// Stops claiming new batches after `deadline` (a Lambda's remaining time); starts already begun finish.
     #[tracing::instrument(skip_all, fields(now = %now))]
-    pub async fn dispatch_due(&self, now: DateTime<Utc>, deadline: Option<Instant>) -> Result<DispatchReport, ServiceError> {
+    pub async fn dispatch_due(
+        &self,
+        now: DateTime<Utc>,
+        deadline: Option<Instant>,
+    ) -> Result<DispatchReport, ServiceError> {
         let mut report = DispatchReport::default();
         let permits = Arc::new(Semaphore::new(self.config.dispatch_concurrency.max(1)));
         let mut starts: JoinSet<StartOutcome> = JoinSet::new();
@@ -73,7 +77,10 @@ impl Services {
 
         // 1. Recovery first: pending runs whose start was never confirmed (crash, timeout) or was put off.
         loop {
-            let pending = self.store.runs_with_work(WorkKind::Start, now, self.config.batch_size).await?;
+            let pending = self
+                .store
+                .runs_with_work(WorkKind::Start, now, self.config.batch_size)
+                .await?;
             if pending.is_empty() {
                 break;
             }
@@ -100,7 +107,10 @@ impl Services {
         // 2. Due schedules, batch by batch. Claimed schedules move out of the due range, so each query returns
         //    new candidates; a batch that claims nothing ends the loop (no spinning on a stuck candidate).
         while !past_deadline() {
-            let due = self.store.due_schedules(now, self.config.batch_size).await?;
+            let due = self
+                .store
+                .due_schedules(now, self.config.batch_size)
+                .await?;
             if due.is_empty() {
                 break;
             }
@@ -149,10 +159,17 @@ impl Services {
         Ok(report)
     }
 
-    async fn spawn_start(&self, starts: &mut JoinSet<StartOutcome>, permits: &Arc<Semaphore>, run: Run) {
+    async fn spawn_start(
+        &self,
+        starts: &mut JoinSet<StartOutcome>,
+        permits: &Arc<Semaphore>,
+        run: Run,
+    ) {
         // Wait for a slot here so at most `dispatch_concurrency` starts are in flight and claims do not run far
         // ahead of starts (a claimed run waiting for a slot is still durable: it is `pending` with a lease).
-        let Ok(permit) = permits.clone().acquire_owned().await else { return };
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
+        };
         let this = self.clone();
         starts.spawn(async move {
             let _permit = permit;
@@ -163,7 +180,9 @@ impl Services {
     /// One atomic write: advance the schedule past `now` (missed occurrences coalesced into the latest one) and
     /// create the run for that occurrence, or record it as skipped while an earlier run is still in flight.
     async fn claim(&self, schedule: Schedule, now: DateTime<Utc>) -> Result<Claim, ServiceError> {
-        let Some(first_due) = schedule.next_run_at else { return Ok(Claim::Conflict) };
+        let Some(first_due) = schedule.next_run_at else {
+            return Ok(Claim::Conflict);
+        };
         let rule = stored_rule(&schedule)?;
         let (occurrence, next) = rule.coalesce(first_due, now);
         let mut advanced = schedule.clone();
@@ -200,11 +219,16 @@ impl Services {
             run.duration_ms = Some(0);
             run.work = None;
             run.next_action_at = None;
-            run.summary = Some("Skipped: the previous run of this schedule was still in progress.".into());
+            run.summary =
+                Some("Skipped: the previous run of this schedule was still in progress.".into());
         } else {
             advanced.runs_in_flight += 1;
         }
-        match self.store.create_run(&advanced, schedule.version, &run).await? {
+        match self
+            .store
+            .create_run(&advanced, schedule.version, &run)
+            .await?
+        {
             WriteOutcome::Conflict => Ok(Claim::Conflict),
             WriteOutcome::Applied if overlap => {
                 tracing::info!(schedule_id = %schedule.id, %occurrence, "occurrence skipped: a run is still in flight");
@@ -251,7 +275,8 @@ impl Services {
             }
             Err(EngineError::Backpressure { retry_after }) => {
                 // Not a failure: the engine limits concurrent investigations. Try again after its delay.
-                let delay = chrono::Duration::from_std(retry_after).unwrap_or(chrono::Duration::seconds(30));
+                let delay = chrono::Duration::from_std(retry_after)
+                    .unwrap_or(chrono::Duration::seconds(30));
                 next.next_action_at = Some(now + delay);
                 tracing::info!(run_id = %run.run_id, retry_after_s = retry_after.as_secs(), "engine busy; start deferred");
                 StartOutcome::Deferred
@@ -264,7 +289,13 @@ impl Services {
                         message: format!("gave up after {} attempts: {e}", next.attempts),
                     };
                     return self
-                        .finish_run(run_with_attempts(run, next.attempts), RunStatus::Failed, now, Some(error), None)
+                        .finish_run(
+                            run_with_attempts(run, next.attempts),
+                            RunStatus::Failed,
+                            now,
+                            Some(error),
+                            None,
+                        )
                         .await
                         .into();
                 }
@@ -275,8 +306,14 @@ impl Services {
                 StartOutcome::Deferred
             }
             Err(e @ EngineError::Rejected { .. }) => {
-                let error = RunError { kind: RunErrorKind::EngineRejected, message: e.to_string() };
-                return self.finish_run(run, RunStatus::Failed, now, Some(error), None).await.into();
+                let error = RunError {
+                    kind: RunErrorKind::EngineRejected,
+                    message: e.to_string(),
+                };
+                return self
+                    .finish_run(run, RunStatus::Failed, now, Some(error), None)
+                    .await
+                    .into();
             }
         };
         match self.store.update_run(&next, run.version).await {
@@ -305,6 +342,10 @@ fn run_with_attempts(mut run: Run, attempts: u32) -> Run {
 /// Turns a `finish_run` result into a start outcome.
 impl From<bool> for StartOutcome {
     fn from(applied: bool) -> Self {
-        if applied { StartOutcome::Failed } else { StartOutcome::Lost }
+        if applied {
+            StartOutcome::Failed
+        } else {
+            StartOutcome::Lost
+        }
     }
 }

@@ -37,7 +37,13 @@ impl Services {
         clock: Arc<dyn Clock>,
         config: ServiceConfig,
     ) -> Self {
-        Self { store, engine, notifier, clock, config: Arc::new(config) }
+        Self {
+            store,
+            engine,
+            notifier,
+            clock,
+            config: Arc::new(config),
+        }
     }
 
     pub fn config(&self) -> &ServiceConfig {

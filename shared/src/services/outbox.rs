@@ -3,9 +3,9 @@
 //! never zero times.
 
 use super::Services;
+use crate::domain::Notification;
 use crate::domain::error::ServiceError;
 use crate::domain::run::WorkKind;
-use crate::domain::Notification;
 use chrono::{DateTime, Utc};
 
 /// A failed publish is retried after this long.
@@ -16,7 +16,10 @@ impl Services {
     pub async fn deliver_notifications(&self, now: DateTime<Utc>) -> Result<u64, ServiceError> {
         let mut sent = 0;
         loop {
-            let runs = self.store.runs_with_work(WorkKind::Notify, now, self.config.batch_size).await?;
+            let runs = self
+                .store
+                .runs_with_work(WorkKind::Notify, now, self.config.batch_size)
+                .await?;
             if runs.is_empty() {
                 break;
             }
@@ -38,7 +41,8 @@ impl Services {
                     next.work = None;
                     next.next_action_at = None;
                 } else {
-                    next.next_action_at = Some(now + chrono::Duration::seconds(RETRY_PUBLISH_AFTER_SECS));
+                    next.next_action_at =
+                        Some(now + chrono::Duration::seconds(RETRY_PUBLISH_AFTER_SECS));
                 }
                 next.touch();
                 if self.store.update_run(&next, run.version).await?.applied() {

@@ -2,10 +2,13 @@
 
 use super::Services;
 use crate::domain::error::{FieldError, ServiceError};
+use crate::domain::run::WorkKind;
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
 use crate::domain::validation::{QueryValidation, validate_query};
-use crate::domain::{Caller, Notification, Role, Run, RunId, RunStatus, Schedule, ScheduleId, ScheduleStatus, Trigger};
-use crate::domain::run::WorkKind;
+use crate::domain::{
+    Caller, Notification, Role, Run, RunId, RunStatus, Schedule, ScheduleId, ScheduleStatus,
+    Trigger,
+};
 use crate::ports::{Page, ScheduleFilter, WriteOutcome};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -133,9 +136,17 @@ pub struct Listing<T> {
 fn check_len(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) {
     let n = value.chars().count();
     if value.trim().is_empty() && min > 0 {
-        errors.push(FieldError::body(field, "missing", format!("{field} must not be empty")));
+        errors.push(FieldError::body(
+            field,
+            "missing",
+            format!("{field} must not be empty"),
+        ));
     } else if n > max {
-        errors.push(FieldError::body(field, "too_long", format!("{field} must be at most {max} characters (got {n})")));
+        errors.push(FieldError::body(
+            field,
+            "too_long",
+            format!("{field} must be at most {max} characters (got {n})"),
+        ));
     }
 }
 
@@ -154,7 +165,9 @@ fn spec_from(
         day_of_week,
         day_of_month,
         cron_expression,
-        timezone: timezone.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| default_tz.to_owned()),
+        timezone: timezone
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| default_tz.to_owned()),
     }
 }
 
@@ -164,9 +177,13 @@ pub(crate) fn stored_rule(schedule: &Schedule) -> Result<TimingRule, ServiceErro
 
 impl ScheduleView {
     fn of(schedule: Schedule) -> Self {
-        let schedule_description =
-            TimingRule::parse_stored(&schedule.timing).map(|r| r.describe()).unwrap_or_else(|_| "invalid timing".into());
-        Self { schedule, schedule_description }
+        let schedule_description = TimingRule::parse_stored(&schedule.timing)
+            .map(|r| r.describe())
+            .unwrap_or_else(|_| "invalid timing".into());
+        Self {
+            schedule,
+            schedule_description,
+        }
     }
 }
 
@@ -186,19 +203,30 @@ impl Services {
             errors.push(FieldError::body(
                 "persona",
                 "enum",
-                format!("unknown persona {persona:?}; expected one of: {}", self.config.personas.join(", ")),
+                format!(
+                    "unknown persona {persona:?}; expected one of: {}",
+                    self.config.personas.join(", ")
+                ),
             ));
         }
     }
 
     /// Rejects a query that is not specific enough to schedule, with the validator's suggestions.
-    fn check_query_specificity(&self, errors: &mut Vec<FieldError>, query: &str, frequency: Frequency) {
+    fn check_query_specificity(
+        &self,
+        errors: &mut Vec<FieldError>,
+        query: &str,
+        frequency: Frequency,
+    ) {
         if query.trim().is_empty() || query.chars().count() > QUERY_MAX {
             return; // already reported by the length check
         }
         let v = validate_query(query, Some(frequency));
         if !v.valid {
-            let mut msg = format!("query is not specific enough to schedule (score {}/100)", v.score);
+            let mut msg = format!(
+                "query is not specific enough to schedule (score {}/100)",
+                v.score
+            );
             if !v.suggestions.is_empty() {
                 msg.push_str(": ");
                 msg.push_str(&v.suggestions.join(" "));
@@ -214,7 +242,11 @@ impl Services {
     /// Reads a schedule the caller may see; deleted and other users' schedules are "not found".
     async fn visible(&self, caller: &Caller, id: &str) -> Result<Schedule, ServiceError> {
         let not_found = || ServiceError::NotFound(format!("schedule {id}"));
-        let schedule = self.store.get_schedule(&ScheduleId::from(id)).await?.ok_or_else(not_found)?;
+        let schedule = self
+            .store
+            .get_schedule(&ScheduleId::from(id))
+            .await?
+            .ok_or_else(not_found)?;
         if schedule.is_deleted() || !caller.can_see(&schedule.owner) {
             return Err(not_found());
         }
@@ -234,19 +266,36 @@ impl Services {
             let now = self.clock.now();
             change(&mut next, now)?;
             next.touch(now);
-            if self.store.update_schedule(&next, current.version).await?.applied() {
+            if self
+                .store
+                .update_schedule(&next, current.version)
+                .await?
+                .applied()
+            {
                 return Ok(next);
             }
         }
-        Err(ServiceError::Conflict(format!("schedule {id} is being modified concurrently; try again")))
+        Err(ServiceError::Conflict(format!(
+            "schedule {id} is being modified concurrently; try again"
+        )))
     }
 
     #[tracing::instrument(skip_all, fields(user = %caller.user))]
-    pub async fn create_schedule(&self, caller: &Caller, input: NewSchedule) -> Result<ScheduleView, ServiceError> {
+    pub async fn create_schedule(
+        &self,
+        caller: &Caller,
+        input: NewSchedule,
+    ) -> Result<ScheduleView, ServiceError> {
         let now = self.clock.now();
         let description = input.description.unwrap_or_default();
         let mut errors = Vec::new();
-        self.check_definition(&mut errors, &input.name, &description, &input.user_query, &input.persona);
+        self.check_definition(
+            &mut errors,
+            &input.name,
+            &description,
+            &input.user_query,
+            &input.persona,
+        );
         let spec = spec_from(
             input.frequency,
             input.scheduled_time,
@@ -256,7 +305,9 @@ impl Services {
             input.timezone,
             self.default_tz(),
         );
-        let rule = TimingRule::parse(&spec, now).map_err(|e| errors.extend(e)).ok();
+        let rule = TimingRule::parse(&spec, now)
+            .map_err(|e| errors.extend(e))
+            .ok();
         self.check_query_specificity(&mut errors, &input.user_query, input.frequency);
         let rule = match rule {
             Some(rule) if errors.is_empty() => rule,
@@ -298,19 +349,32 @@ impl Services {
                     return Err(ServiceError::Invalid(vec![FieldError::query(
                         "status",
                         "enum",
-                        format!("unknown status {s:?}; expected one of ACTIVE, PAUSED, COMPLETED, FAILED"),
+                        format!(
+                            "unknown status {s:?}; expected one of ACTIVE, PAUSED, COMPLETED, FAILED"
+                        ),
                     )]));
                 }
                 Ok(st) => Some(st),
             },
         };
         let owner = (caller.role != Role::Admin).then(|| caller.user.clone());
-        let Page { items, total } =
-            self.store.list_schedules(&ScheduleFilter { owner, status }, limit, offset).await?;
-        Ok(Listing { items: items.into_iter().map(ScheduleView::of).collect(), total, limit, offset })
+        let Page { items, total } = self
+            .store
+            .list_schedules(&ScheduleFilter { owner, status }, limit, offset)
+            .await?;
+        Ok(Listing {
+            items: items.into_iter().map(ScheduleView::of).collect(),
+            total,
+            limit,
+            offset,
+        })
     }
 
-    pub async fn get_schedule(&self, caller: &Caller, id: &str) -> Result<ScheduleView, ServiceError> {
+    pub async fn get_schedule(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<ScheduleView, ServiceError> {
         Ok(ScheduleView::of(self.visible(caller, id).await?))
     }
 
@@ -339,7 +403,13 @@ impl Services {
                     s.persona = v;
                 }
                 let mut errors = Vec::new();
-                self.check_definition(&mut errors, &s.name, &s.description, &s.user_query, &s.persona);
+                self.check_definition(
+                    &mut errors,
+                    &s.name,
+                    &s.description,
+                    &s.user_query,
+                    &s.persona,
+                );
                 if timing_changed {
                     let old = s.timing.clone();
                     // A frequency change starts from a clean slate: fields of the old frequency do not carry over.
@@ -370,21 +440,33 @@ impl Services {
                 if query_or_frequency_changed {
                     self.check_query_specificity(&mut errors, &s.user_query, s.timing.frequency);
                 }
-                if errors.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(errors)) }
+                if errors.is_empty() {
+                    Ok(())
+                } else {
+                    Err(ServiceError::Invalid(errors))
+                }
             })
             .await?;
         tracing::info!(next_run_at = ?updated.next_run_at, "schedule updated");
         Ok(ScheduleView::of(updated))
     }
 
-    pub async fn pause_schedule(&self, caller: &Caller, id: &str) -> Result<ScheduleView, ServiceError> {
+    pub async fn pause_schedule(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<ScheduleView, ServiceError> {
         let s = self.modify(caller, id, |s, _| s.pause()).await?;
         tracing::info!(schedule_id = id, "schedule paused");
         Ok(ScheduleView::of(s))
     }
 
     /// Resumes a paused schedule or re-enables a failed one; the next run is computed from now.
-    pub async fn resume_schedule(&self, caller: &Caller, id: &str) -> Result<ScheduleView, ServiceError> {
+    pub async fn resume_schedule(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<ScheduleView, ServiceError> {
         let s = self
             .modify(caller, id, |s, now| {
                 let rule = stored_rule(s)?;
@@ -448,17 +530,27 @@ impl Services {
             let mut schedule = current.clone();
             schedule.runs_in_flight += 1;
             schedule.touch(now);
-            if self.store.create_run(&schedule, current.version, &run).await? == WriteOutcome::Applied {
+            if self
+                .store
+                .create_run(&schedule, current.version, &run)
+                .await?
+                == WriteOutcome::Applied
+            {
                 tracing::info!(run_id = %run.run_id, "manual run created");
                 return Ok(self.start_run(run).await);
             }
         }
-        Err(ServiceError::Conflict(format!("schedule {id} is being modified concurrently; try again")))
+        Err(ServiceError::Conflict(format!(
+            "schedule {id} is being modified concurrently; try again"
+        )))
     }
 
     pub async fn list_runs(&self, caller: &Caller, id: &str) -> Result<Vec<Run>, ServiceError> {
         let schedule = self.visible(caller, id).await?;
-        Ok(self.store.list_runs(&schedule.id, self.config.run_history).await?)
+        Ok(self
+            .store
+            .list_runs(&schedule.id, self.config.run_history)
+            .await?)
     }
 
     pub async fn preview_schedule(
@@ -514,7 +606,10 @@ impl Services {
             errors.push(FieldError::body(
                 "persona",
                 "enum",
-                format!("unknown persona {p:?}; expected one of: {}", self.config.personas.join(", ")),
+                format!(
+                    "unknown persona {p:?}; expected one of: {}",
+                    self.config.personas.join(", ")
+                ),
             ));
         }
         if !errors.is_empty() {
@@ -532,7 +627,12 @@ impl Services {
         let (limit, offset) = paging(limit, offset)?;
         let owner = (caller.role != Role::Admin).then_some(caller.user.as_str());
         let Page { items, total } = self.store.list_notifications(owner, limit, offset).await?;
-        Ok(Listing { items, total, limit, offset })
+        Ok(Listing {
+            items,
+            total,
+            limit,
+            offset,
+        })
     }
 }
 

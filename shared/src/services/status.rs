@@ -12,8 +12,9 @@ use serde::Serialize;
 
 /// Finishing retries when the schedule was modified concurrently (an edit, another run finishing).
 const FINISH_RETRIES: usize = 8;
-/// A run still running is polled again at the next tick, but never sooner than this.
-const POLL_AGAIN_AFTER_SECS: i64 = 30;
+/// A run still running is polled again at the next tick: its next action moves just past this tick's `now`, so
+/// this tick's work query does not return it again.
+const POLL_AGAIN_AFTER_SECS: i64 = 1;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CheckReport {
@@ -41,7 +42,10 @@ impl Services {
     pub async fn check_runs(&self, now: DateTime<Utc>) -> Result<CheckReport, ServiceError> {
         let mut report = CheckReport::default();
         loop {
-            let running = self.store.runs_with_work(WorkKind::Poll, now, self.config.batch_size).await?;
+            let running = self
+                .store
+                .runs_with_work(WorkKind::Poll, now, self.config.batch_size)
+                .await?;
             if running.is_empty() {
                 break;
             }
@@ -74,13 +78,17 @@ impl Services {
 
     async fn check_one(&self, run: Run, now: DateTime<Utc>) -> Checked {
         let started = run.started_at.unwrap_or(run.created_at);
-        let timeout = chrono::Duration::from_std(self.config.run_timeout).unwrap_or(chrono::Duration::hours(2));
+        let timeout = chrono::Duration::from_std(self.config.run_timeout)
+            .unwrap_or(chrono::Duration::hours(2));
         if now - started > timeout {
             let error = RunError {
                 kind: RunErrorKind::TimedOut,
                 message: format!("still running after {} minutes", timeout.num_minutes()),
             };
-            return if self.finish_run(run, RunStatus::Failed, now, Some(error), None).await {
+            return if self
+                .finish_run(run, RunStatus::Failed, now, Some(error), None)
+                .await
+            {
                 Checked::TimedOut
             } else {
                 Checked::Lost
@@ -88,23 +96,71 @@ impl Services {
         }
         let Some(session_id) = run.session_id.clone() else {
             // A running run always has a session; treat a missing one as an engine contract breach.
-            let error = RunError { kind: RunErrorKind::InvalidResponse, message: "run has no session id".into() };
-            return self.finished(run, RunStatus::Failed, now, Some(error), None, Checked::Failed).await;
+            let error = RunError {
+                kind: RunErrorKind::InvalidResponse,
+                message: "run has no session id".into(),
+            };
+            return self
+                .finished(
+                    run,
+                    RunStatus::Failed,
+                    now,
+                    Some(error),
+                    None,
+                    Checked::Failed,
+                )
+                .await;
         };
         match self.engine.session(&session_id).await {
             Ok(SessionState::Active) => self.poll_later(run, now, Checked::Running).await,
-            Ok(SessionState::Completed { summary, finished_at }) => {
+            Ok(SessionState::Completed {
+                summary,
+                finished_at,
+            }) => {
                 let at = finished_at.filter(|t| *t <= now).unwrap_or(now);
-                self.finished(run, RunStatus::Completed, at, None, summary, Checked::Completed).await
+                self.finished(
+                    run,
+                    RunStatus::Completed,
+                    at,
+                    None,
+                    summary,
+                    Checked::Completed,
+                )
+                .await
             }
-            Ok(SessionState::Failed { message, finished_at }) => {
+            Ok(SessionState::Failed {
+                message,
+                finished_at,
+            }) => {
                 let at = finished_at.filter(|t| *t <= now).unwrap_or(now);
-                let error = RunError { kind: RunErrorKind::InvestigationFailed, message };
-                self.finished(run, RunStatus::Failed, at, Some(error), None, Checked::Failed).await
+                let error = RunError {
+                    kind: RunErrorKind::InvestigationFailed,
+                    message,
+                };
+                self.finished(
+                    run,
+                    RunStatus::Failed,
+                    at,
+                    Some(error),
+                    None,
+                    Checked::Failed,
+                )
+                .await
             }
             Err(e @ EngineError::Rejected { .. }) => {
-                let error = RunError { kind: RunErrorKind::EngineRejected, message: e.to_string() };
-                self.finished(run, RunStatus::Failed, now, Some(error), None, Checked::Failed).await
+                let error = RunError {
+                    kind: RunErrorKind::EngineRejected,
+                    message: e.to_string(),
+                };
+                self.finished(
+                    run,
+                    RunStatus::Failed,
+                    now,
+                    Some(error),
+                    None,
+                    Checked::Failed,
+                )
+                .await
             }
             Err(e) => {
                 // Engine down or overloaded: not the run's fault. Poll again next tick; the timeout bounds this.
@@ -123,7 +179,11 @@ impl Services {
         summary: Option<String>,
         ok: Checked,
     ) -> Checked {
-        if self.finish_run(run, status, at, error, summary).await { ok } else { Checked::Lost }
+        if self.finish_run(run, status, at, error, summary).await {
+            ok
+        } else {
+            Checked::Lost
+        }
     }
 
     async fn poll_later(&self, run: Run, now: DateTime<Utc>, outcome: Checked) -> Checked {
@@ -168,10 +228,17 @@ impl Services {
             done.finish(status, finished_at, error.clone(), summary.clone());
             done.touch();
             let mut updated = schedule.clone();
-            done.disabled_schedule =
-                updated.record_finished_run(status, done.trigger == crate::domain::Trigger::Scheduled, finished_at);
+            done.disabled_schedule = updated.record_finished_run(
+                status,
+                done.trigger == crate::domain::Trigger::Scheduled,
+                finished_at,
+            );
             updated.touch(now);
-            match self.store.finish_run(&done, run.version, &updated, schedule.version).await {
+            match self
+                .store
+                .finish_run(&done, run.version, &updated, schedule.version)
+                .await
+            {
                 Ok(WriteOutcome::Applied) => {
                     tracing::info!(
                         run_id = %done.run_id, schedule_id = %done.schedule_id, status = %status,

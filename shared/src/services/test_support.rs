@@ -8,7 +8,8 @@ use crate::domain::{Caller, Role};
 use chrono::{DateTime, TimeZone, Utc};
 use std::sync::Arc;
 
-pub const QUERY: &str = "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP";
+pub const QUERY: &str =
+    "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP";
 
 pub struct World {
     pub services: Services,
@@ -19,15 +20,23 @@ pub struct World {
 }
 
 pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("valid test instant")
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("valid test instant")
 }
 
 pub fn analyst(user: &str) -> Caller {
-    Caller { user: user.into(), role: Role::Analyst }
+    Caller {
+        user: user.into(),
+        role: Role::Analyst,
+    }
 }
 
 pub fn admin() -> Caller {
-    Caller { user: "root".into(), role: Role::Admin }
+    Caller {
+        user: "root".into(),
+        role: Role::Admin,
+    }
 }
 
 pub fn daily(name: &str, time: &str) -> NewSchedule {
@@ -55,8 +64,20 @@ impl World {
         let engine = Arc::new(ScriptedEngine::new());
         let notifier = Arc::new(RecordingNotifier::new());
         let clock = Arc::new(FixedClock::new(now));
-        let services = Services::new(store.clone(), engine.clone(), notifier.clone(), clock.clone(), config);
-        Self { services, store, engine, notifier, clock }
+        let services = Services::new(
+            store.clone(),
+            engine.clone(),
+            notifier.clone(),
+            clock.clone(),
+            config,
+        );
+        Self {
+            services,
+            store,
+            engine,
+            notifier,
+            clock,
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -2,11 +2,11 @@
 
 use super::test_support::*;
 use super::*;
+use crate::ServiceError;
 use crate::domain::run::{RunErrorKind, WorkKind};
 use crate::domain::timing::Frequency;
 use crate::domain::{NotificationEvent, RunStatus, ScheduleStatus, Trigger};
 use crate::ports::{EngineError, ScheduleStore, SessionState};
-use crate::ServiceError;
 use chrono::Duration;
 
 type R = anyhow::Result<()>;
@@ -35,13 +35,22 @@ async fn create_reports_every_bad_field_and_writes_nothing() -> R {
     let mut input = daily("", "25:00");
     input.persona = "intern".into();
     input.user_query = "show me bad stuff".into();
-    let err = w.services.create_schedule(&analyst("alice"), input).await.unwrap_err();
-    let ServiceError::Invalid(errors) = err else { panic!("expected Invalid, got {err:?}") };
+    let err = w
+        .services
+        .create_schedule(&analyst("alice"), input)
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(errors) = err else {
+        panic!("expected Invalid, got {err:?}")
+    };
     let fields: Vec<&str> = errors.iter().map(|e| e.field()).collect();
     for f in ["name", "persona", "scheduled_time", "user_query"] {
         assert!(fields.contains(&f), "{f} missing from {fields:?}");
     }
-    let listed = w.services.list_schedules(&admin(), ListQuery::default()).await?;
+    let listed = w
+        .services
+        .list_schedules(&admin(), ListQuery::default())
+        .await?;
     assert_eq!(listed.total, 0);
     Ok(())
 }
@@ -49,14 +58,39 @@ async fn create_reports_every_bad_field_and_writes_nothing() -> R {
 #[tokio::test]
 async fn another_users_schedule_is_not_found_and_admins_see_all() -> R {
     let w = World::new(at(2026, 6, 1, 12, 0));
-    let s = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?;
+    let s = w
+        .services
+        .create_schedule(&analyst("alice"), daily("A", "08:00"))
+        .await?;
     let id = s.schedule.id.to_string();
-    let err = w.services.get_schedule(&analyst("bob"), &id).await.unwrap_err();
+    let err = w
+        .services
+        .get_schedule(&analyst("bob"), &id)
+        .await
+        .unwrap_err();
     assert!(matches!(err, ServiceError::NotFound(_)));
-    assert!(matches!(w.services.run_now(&analyst("bob"), &id).await, Err(ServiceError::NotFound(_))));
-    assert_eq!(w.services.list_schedules(&analyst("bob"), ListQuery::default()).await?.total, 0);
-    assert_eq!(w.services.list_schedules(&admin(), ListQuery::default()).await?.total, 1);
-    assert_eq!(w.services.get_schedule(&admin(), &id).await?.schedule.owner, "alice");
+    assert!(matches!(
+        w.services.run_now(&analyst("bob"), &id).await,
+        Err(ServiceError::NotFound(_))
+    ));
+    assert_eq!(
+        w.services
+            .list_schedules(&analyst("bob"), ListQuery::default())
+            .await?
+            .total,
+        0
+    );
+    assert_eq!(
+        w.services
+            .list_schedules(&admin(), ListQuery::default())
+            .await?
+            .total,
+        1
+    );
+    assert_eq!(
+        w.services.get_schedule(&admin(), &id).await?.schedule.owner,
+        "alice"
+    );
     Ok(())
 }
 
@@ -64,23 +98,50 @@ async fn another_users_schedule_is_not_found_and_admins_see_all() -> R {
 async fn lifecycle_transitions_and_conflicts() -> R {
     let w = World::new(at(2026, 6, 1, 12, 0));
     let alice = analyst("alice");
-    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    let id = w
+        .services
+        .create_schedule(&alice, daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
     let paused = w.services.pause_schedule(&alice, &id).await?;
     assert_eq!(paused.schedule.status, ScheduleStatus::Paused);
     assert_eq!(paused.schedule.next_run_at, None);
-    assert!(matches!(w.services.pause_schedule(&alice, &id).await, Err(ServiceError::Conflict(_))));
+    assert!(matches!(
+        w.services.pause_schedule(&alice, &id).await,
+        Err(ServiceError::Conflict(_))
+    ));
     w.clock.advance(Duration::days(3));
     let resumed = w.services.resume_schedule(&alice, &id).await?;
     assert_eq!(resumed.schedule.status, ScheduleStatus::Active);
-    assert_eq!(resumed.schedule.next_run_at, Some(at(2026, 6, 5, 8, 0)), "recomputed from now");
-    assert!(matches!(w.services.resume_schedule(&alice, &id).await, Err(ServiceError::Conflict(_))));
+    assert_eq!(
+        resumed.schedule.next_run_at,
+        Some(at(2026, 6, 5, 8, 0)),
+        "recomputed from now"
+    );
+    assert!(matches!(
+        w.services.resume_schedule(&alice, &id).await,
+        Err(ServiceError::Conflict(_))
+    ));
     w.services.delete_schedule(&alice, &id).await?;
-    assert!(matches!(w.services.get_schedule(&alice, &id).await, Err(ServiceError::NotFound(_))));
-    assert!(matches!(w.services.delete_schedule(&alice, &id).await, Err(ServiceError::NotFound(_))));
+    assert!(matches!(
+        w.services.get_schedule(&alice, &id).await,
+        Err(ServiceError::NotFound(_))
+    ));
+    assert!(matches!(
+        w.services.delete_schedule(&alice, &id).await,
+        Err(ServiceError::NotFound(_))
+    ));
     // Soft delete: still stored, never due.
     let stored = w.store.get_schedule(&id.as_str().into()).await?.unwrap();
     assert_eq!(stored.status, ScheduleStatus::Deleted);
-    assert!(w.store.due_schedules(at(2030, 1, 1, 0, 0), 10).await?.is_empty());
+    assert!(
+        w.store
+            .due_schedules(at(2030, 1, 1, 0, 0), 10)
+            .await?
+            .is_empty()
+    );
     Ok(())
 }
 
@@ -88,14 +149,36 @@ async fn lifecycle_transitions_and_conflicts() -> R {
 async fn edit_recomputes_next_run_only_when_timing_changes() -> R {
     let w = World::new(at(2026, 6, 1, 12, 0));
     let alice = analyst("alice");
-    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
-    let renamed =
-        w.services.update_schedule(&alice, &id, SchedulePatch { name: Some("B".into()), ..Default::default() }).await?;
+    let id = w
+        .services
+        .create_schedule(&alice, daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
+    let renamed = w
+        .services
+        .update_schedule(
+            &alice,
+            &id,
+            SchedulePatch {
+                name: Some("B".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
     assert_eq!(renamed.schedule.name, "B");
     assert_eq!(renamed.schedule.next_run_at, Some(at(2026, 6, 2, 8, 0)));
     let retimed = w
         .services
-        .update_schedule(&alice, &id, SchedulePatch { scheduled_time: Some("18:30".into()), ..Default::default() })
+        .update_schedule(
+            &alice,
+            &id,
+            SchedulePatch {
+                scheduled_time: Some("18:30".into()),
+                ..Default::default()
+            },
+        )
         .await?;
     assert_eq!(retimed.schedule.next_run_at, Some(at(2026, 6, 1, 18, 30)));
     assert_eq!(retimed.schedule.version, 3);
@@ -112,28 +195,49 @@ async fn edit_recomputes_next_run_only_when_timing_changes() -> R {
         )
         .await
         .unwrap_err();
-    let ServiceError::Invalid(errors) = bad else { panic!("expected Invalid") };
+    let ServiceError::Invalid(errors) = bad else {
+        panic!("expected Invalid")
+    };
     assert_eq!(errors[0].field(), "cron_expression");
     let unchanged = w.services.get_schedule(&alice, &id).await?;
-    assert_eq!(unchanged.schedule.version, 3, "a rejected edit writes nothing");
+    assert_eq!(
+        unchanged.schedule.version, 3,
+        "a rejected edit writes nothing"
+    );
     Ok(())
 }
 
 #[tokio::test]
 async fn a_due_occurrence_is_claimed_once_and_started_with_its_run_id_as_idempotency_key() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    let id = w
+        .services
+        .create_schedule(&analyst("alice"), daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
     w.clock.set(at(2026, 6, 1, 8, 0));
     let report = w.services.dispatch_due(w.now(), None).await?;
     assert_eq!((report.claimed, report.started), (1, 1));
     let again = w.services.dispatch_due(w.now(), None).await?;
-    assert_eq!(again.claimed, 0, "the same occurrence is never claimed twice");
+    assert_eq!(
+        again.claimed, 0,
+        "the same occurrence is never claimed twice"
+    );
     let rs = runs(&w, &id).await;
     assert_eq!(rs.len(), 1);
     assert_eq!(rs[0].status, RunStatus::Running);
     assert_eq!(rs[0].scheduled_for, at(2026, 6, 1, 8, 0));
-    assert_eq!(w.engine.started()[0].idempotency_key, rs[0].run_id.to_string());
-    let s = w.services.get_schedule(&analyst("alice"), &id).await?.schedule;
+    assert_eq!(
+        w.engine.started()[0].idempotency_key,
+        rs[0].run_id.to_string()
+    );
+    let s = w
+        .services
+        .get_schedule(&analyst("alice"), &id)
+        .await?
+        .schedule;
     assert_eq!(s.next_run_at, Some(at(2026, 6, 2, 8, 0)));
     assert_eq!(s.runs_in_flight, 1);
     Ok(())
@@ -144,10 +248,19 @@ async fn concurrent_dispatchers_create_exactly_one_run_per_occurrence() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let mut ids = Vec::new();
     for i in 0..50 {
-        ids.push(w.services.create_schedule(&analyst("alice"), daily(&format!("S{i}"), "08:00")).await?.schedule.id);
+        ids.push(
+            w.services
+                .create_schedule(&analyst("alice"), daily(&format!("S{i}"), "08:00"))
+                .await?
+                .schedule
+                .id,
+        );
     }
     w.clock.set(at(2026, 6, 1, 8, 0));
-    let (a, b) = tokio::join!(w.services.dispatch_due(w.now(), None), w.services.dispatch_due(w.now(), None));
+    let (a, b) = tokio::join!(
+        w.services.dispatch_due(w.now(), None),
+        w.services.dispatch_due(w.now(), None)
+    );
     assert_eq!(a?.claimed + b?.claimed, 50);
     for id in ids {
         assert_eq!(runs(&w, id.as_str()).await.len(), 1);
@@ -159,14 +272,28 @@ async fn concurrent_dispatchers_create_exactly_one_run_per_occurrence() -> R {
 #[tokio::test]
 async fn missed_occurrences_after_an_outage_are_coalesced_into_one_run() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    let id = w
+        .services
+        .create_schedule(&analyst("alice"), daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
     w.clock.set(at(2026, 6, 4, 9, 30)); // three days down
     let report = w.services.dispatch_due(w.now(), None).await?;
     assert_eq!(report.claimed, 1);
     let rs = runs(&w, &id).await;
     assert_eq!(rs.len(), 1);
-    assert_eq!(rs[0].scheduled_for, at(2026, 6, 4, 8, 0), "the latest missed occurrence");
-    let s = w.services.get_schedule(&analyst("alice"), &id).await?.schedule;
+    assert_eq!(
+        rs[0].scheduled_for,
+        at(2026, 6, 4, 8, 0),
+        "the latest missed occurrence"
+    );
+    let s = w
+        .services
+        .get_schedule(&analyst("alice"), &id)
+        .await?
+        .schedule;
     assert_eq!(s.next_run_at, Some(at(2026, 6, 5, 8, 0)));
     Ok(())
 }
@@ -174,7 +301,13 @@ async fn missed_occurrences_after_an_outage_are_coalesced_into_one_run() -> R {
 #[tokio::test]
 async fn an_occurrence_during_a_running_run_is_skipped_not_failed() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    let id = w
+        .services
+        .create_schedule(&analyst("alice"), daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
     w.clock.set(at(2026, 6, 1, 8, 0));
     w.services.dispatch_due(w.now(), None).await?;
     w.clock.set(at(2026, 6, 2, 8, 0)); // still running a day later (timeout is 2 h, but nobody checked)
@@ -183,7 +316,11 @@ async fn an_occurrence_during_a_running_run_is_skipped_not_failed() -> R {
     let rs = runs(&w, &id).await;
     assert_eq!(rs[0].status, RunStatus::Skipped);
     assert_eq!(rs[0].work, None);
-    let s = w.services.get_schedule(&analyst("alice"), &id).await?.schedule;
+    let s = w
+        .services
+        .get_schedule(&analyst("alice"), &id)
+        .await?
+        .schedule;
     assert_eq!(s.consecutive_failures, 0);
     assert_eq!(s.next_run_at, Some(at(2026, 6, 3, 8, 0)));
     // Run now is always allowed.
@@ -196,15 +333,26 @@ async fn an_occurrence_during_a_running_run_is_skipped_not_failed() -> R {
 #[tokio::test]
 async fn engine_backpressure_defers_the_start_without_failing() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
-    w.engine.push_start(Err(EngineError::Backpressure { retry_after: std::time::Duration::from_secs(90) }));
+    let id = w
+        .services
+        .create_schedule(&analyst("alice"), daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
+    w.engine.push_start(Err(EngineError::Backpressure {
+        retry_after: std::time::Duration::from_secs(90),
+    }));
     w.clock.set(at(2026, 6, 1, 8, 0));
     let report = w.services.dispatch_due(w.now(), None).await?;
     assert_eq!((report.claimed, report.deferred), (1, 1));
     let run = runs(&w, &id).await.remove(0);
     assert_eq!(run.status, RunStatus::Pending);
     assert_eq!(run.attempts, 0, "a 429 is not an attempt");
-    assert_eq!(run.next_action_at, Some(at(2026, 6, 1, 8, 1) + Duration::seconds(30)));
+    assert_eq!(
+        run.next_action_at,
+        Some(at(2026, 6, 1, 8, 1) + Duration::seconds(30))
+    );
     // Too early: nothing happens.
     w.clock.set(at(2026, 6, 1, 8, 1));
     assert_eq!(w.services.dispatch_due(w.now(), None).await?.recovered, 0);
@@ -223,9 +371,17 @@ async fn transient_start_errors_are_retried_then_fail_as_engine_unavailable() ->
     let mut config = crate::config::ServiceConfig::default();
     config.max_start_attempts = 3;
     let w = World::with_config(at(2026, 6, 1, 7, 0), config);
-    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    let id = w
+        .services
+        .create_schedule(&analyst("alice"), daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
     for _ in 0..3 {
-        w.engine.push_start(Err(EngineError::Unavailable("503 Sentinel unreachable".into())));
+        w.engine.push_start(Err(EngineError::Unavailable(
+            "503 Sentinel unreachable".into(),
+        )));
     }
     w.clock.set(at(2026, 6, 1, 8, 0));
     w.services.dispatch_due(w.now(), None).await?;
@@ -235,9 +391,16 @@ async fn transient_start_errors_are_retried_then_fail_as_engine_unavailable() ->
     }
     let run = runs(&w, &id).await.remove(0);
     assert_eq!(run.status, RunStatus::Failed);
-    assert_eq!(run.error.as_ref().map(|e| e.kind), Some(RunErrorKind::EngineUnavailable));
+    assert_eq!(
+        run.error.as_ref().map(|e| e.kind),
+        Some(RunErrorKind::EngineUnavailable)
+    );
     assert_eq!(run.attempts, 3);
-    let s = w.services.get_schedule(&analyst("alice"), &id).await?.schedule;
+    let s = w
+        .services
+        .get_schedule(&analyst("alice"), &id)
+        .await?
+        .schedule;
     assert_eq!((s.consecutive_failures, s.runs_in_flight), (1, 0));
     Ok(())
 }
@@ -245,11 +408,23 @@ async fn transient_start_errors_are_retried_then_fail_as_engine_unavailable() ->
 #[tokio::test]
 async fn a_rejected_start_fails_at_once_and_notifies() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
-    w.engine.push_start(Err(EngineError::Rejected { status: 401, detail: "bad API key".into() }));
+    let id = w
+        .services
+        .create_schedule(&analyst("alice"), daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
+    w.engine.push_start(Err(EngineError::Rejected {
+        status: 401,
+        detail: "bad API key".into(),
+    }));
     let run = w.services.run_now(&analyst("alice"), &id).await?;
     assert_eq!(run.status, RunStatus::Failed);
-    assert_eq!(run.error.as_ref().map(|e| e.kind), Some(RunErrorKind::EngineRejected));
+    assert_eq!(
+        run.error.as_ref().map(|e| e.kind),
+        Some(RunErrorKind::EngineRejected)
+    );
     assert_eq!(run.work, Some(WorkKind::Notify));
     let report = w.services.check_runs(w.now()).await?;
     assert_eq!(report.notifications_sent, 1);
@@ -263,14 +438,23 @@ async fn a_rejected_start_fails_at_once_and_notifies() -> R {
 async fn a_completed_run_records_duration_summary_and_notifies() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    let id = w
+        .services
+        .create_schedule(&alice, daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
     let run = w.services.run_now(&alice, &id).await?;
     let session = run.session_id.clone().unwrap();
     w.clock.advance(Duration::minutes(3));
     assert_eq!(w.services.check_runs(w.now()).await?.still_running, 1);
     w.engine.set_session(
         &session,
-        Ok(SessionState::Completed { summary: Some("3 IPs over threshold".into()), finished_at: None }),
+        Ok(SessionState::Completed {
+            summary: Some("3 IPs over threshold".into()),
+            finished_at: None,
+        }),
     );
     w.clock.advance(Duration::minutes(5));
     let report = w.services.check_runs(w.now()).await?;
@@ -282,11 +466,26 @@ async fn a_completed_run_records_duration_summary_and_notifies() -> R {
     assert_eq!(done.work, None, "outbox mark cleared after publishing");
     let listed = w.services.list_notifications(&alice, None, None).await?;
     assert_eq!(listed.total, 1);
-    assert_eq!(listed.items[0].event, NotificationEvent::InvestigationCompleted);
-    assert_eq!(listed.items[0].session_id.as_deref(), Some(session.as_str()));
-    assert_eq!(w.services.list_notifications(&analyst("bob"), None, None).await?.total, 0);
+    assert_eq!(
+        listed.items[0].event,
+        NotificationEvent::InvestigationCompleted
+    );
+    assert_eq!(
+        listed.items[0].session_id.as_deref(),
+        Some(session.as_str())
+    );
+    assert_eq!(
+        w.services
+            .list_notifications(&analyst("bob"), None, None)
+            .await?
+            .total,
+        0
+    );
     let s = w.services.get_schedule(&alice, &id).await?.schedule;
-    assert_eq!((s.last_run_status, s.runs_in_flight), (Some(RunStatus::Completed), 0));
+    assert_eq!(
+        (s.last_run_status, s.runs_in_flight),
+        (Some(RunStatus::Completed), 0)
+    );
     Ok(())
 }
 
@@ -294,28 +493,53 @@ async fn a_completed_run_records_duration_summary_and_notifies() -> R {
 async fn five_consecutive_failures_disable_the_schedule_until_resumed() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    let id = w
+        .services
+        .create_schedule(&alice, daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
     for i in 0..5 {
         let run = w.services.run_now(&alice, &id).await?;
         let session = run.session_id.unwrap();
-        w.engine.set_session(&session, Ok(SessionState::Failed { message: "LLM provider error".into(), finished_at: None }));
+        w.engine.set_session(
+            &session,
+            Ok(SessionState::Failed {
+                message: "LLM provider error".into(),
+                finished_at: None,
+            }),
+        );
         w.clock.advance(Duration::minutes(5));
         w.services.check_runs(w.now()).await?;
         let s = w.services.get_schedule(&alice, &id).await?.schedule;
         assert_eq!(s.consecutive_failures, i + 1);
-        let expected = if i < 4 { ScheduleStatus::Active } else { ScheduleStatus::Failed };
+        let expected = if i < 4 {
+            ScheduleStatus::Active
+        } else {
+            ScheduleStatus::Failed
+        };
         assert_eq!(s.status, expected, "after {} failures", i + 1);
     }
     let s = w.services.get_schedule(&alice, &id).await?.schedule;
     assert_eq!(s.next_run_at, None);
     let events: Vec<_> = w.notifier.published().iter().map(|n| n.event).collect();
-    assert_eq!(events.iter().filter(|e| **e == NotificationEvent::InvestigationFailed).count(), 5);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| **e == NotificationEvent::InvestigationFailed)
+            .count(),
+        5
+    );
     assert_eq!(events.last(), Some(&NotificationEvent::ScheduleDisabled));
     // Disabled: a week later nothing is dispatched.
     w.clock.advance(Duration::days(7));
     assert_eq!(w.services.dispatch_due(w.now(), None).await?.claimed, 0);
     let resumed = w.services.resume_schedule(&alice, &id).await?.schedule;
-    assert_eq!((resumed.status, resumed.consecutive_failures), (ScheduleStatus::Active, 0));
+    assert_eq!(
+        (resumed.status, resumed.consecutive_failures),
+        (ScheduleStatus::Active, 0)
+    );
     assert!(resumed.next_run_at.is_some_and(|t| t > w.now()));
     Ok(())
 }
@@ -324,19 +548,38 @@ async fn five_consecutive_failures_disable_the_schedule_until_resumed() -> R {
 async fn a_completed_run_resets_the_failure_counter() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    let id = w
+        .services
+        .create_schedule(&alice, daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
     for outcome in [false, false, true] {
         let session = w.services.run_now(&alice, &id).await?.session_id.unwrap();
         let state = if outcome {
-            SessionState::Completed { summary: None, finished_at: None }
+            SessionState::Completed {
+                summary: None,
+                finished_at: None,
+            }
         } else {
-            SessionState::Failed { message: "query timeout".into(), finished_at: None }
+            SessionState::Failed {
+                message: "query timeout".into(),
+                finished_at: None,
+            }
         };
         w.engine.set_session(&session, Ok(state));
         w.clock.advance(Duration::minutes(5));
         w.services.check_runs(w.now()).await?;
     }
-    assert_eq!(w.services.get_schedule(&alice, &id).await?.schedule.consecutive_failures, 0);
+    assert_eq!(
+        w.services
+            .get_schedule(&alice, &id)
+            .await?
+            .schedule
+            .consecutive_failures,
+        0
+    );
     Ok(())
 }
 
@@ -354,10 +597,19 @@ async fn a_once_schedule_completes_after_its_run() -> R {
     let s = w.services.get_schedule(&alice, &id).await?.schedule;
     assert_eq!((s.status, s.next_run_at), (ScheduleStatus::Active, None));
     let session = runs(&w, &id).await[0].session_id.clone().unwrap();
-    w.engine.set_session(&session, Ok(SessionState::Completed { summary: None, finished_at: None }));
+    w.engine.set_session(
+        &session,
+        Ok(SessionState::Completed {
+            summary: None,
+            finished_at: None,
+        }),
+    );
     w.clock.advance(Duration::minutes(5));
     w.services.check_runs(w.now()).await?;
-    assert_eq!(w.services.get_schedule(&alice, &id).await?.schedule.status, ScheduleStatus::Completed);
+    assert_eq!(
+        w.services.get_schedule(&alice, &id).await?.schedule.status,
+        ScheduleStatus::Completed
+    );
     Ok(())
 }
 
@@ -365,7 +617,13 @@ async fn a_once_schedule_completes_after_its_run() -> R {
 async fn a_run_past_its_timeout_fails_as_timed_out() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    let id = w
+        .services
+        .create_schedule(&alice, daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
     w.services.run_now(&alice, &id).await?;
     w.clock.advance(Duration::minutes(119));
     assert_eq!(w.services.check_runs(w.now()).await?.still_running, 1);
@@ -381,15 +639,25 @@ async fn an_unconfirmed_start_is_recovered_with_the_same_idempotency_key() -> R 
     // A dispatcher claimed the occurrence and then died before the engine answered: the run is `pending` with a
     // lease. After the lease, the next tick starts it.
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
-    w.engine.push_start(Err(EngineError::Unavailable("connection reset".into())));
+    let id = w
+        .services
+        .create_schedule(&analyst("alice"), daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
+    w.engine
+        .push_start(Err(EngineError::Unavailable("connection reset".into())));
     w.clock.set(at(2026, 6, 1, 8, 0));
     w.services.dispatch_due(w.now(), None).await?;
     let pending = runs(&w, &id).await.remove(0);
     assert_eq!(pending.status, RunStatus::Pending);
     w.clock.advance(Duration::minutes(1));
     let report = w.services.dispatch_due(w.now(), None).await?;
-    assert_eq!((report.recovered, report.started, report.claimed), (1, 1, 0));
+    assert_eq!(
+        (report.recovered, report.started, report.claimed),
+        (1, 1, 0)
+    );
     let started = w.engine.started();
     assert_eq!(started[0].idempotency_key, started[1].idempotency_key);
     Ok(())
@@ -399,8 +667,17 @@ async fn an_unconfirmed_start_is_recovered_with_the_same_idempotency_key() -> R 
 async fn a_failed_publish_keeps_the_outbox_mark_and_is_retried() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
-    w.engine.push_start(Err(EngineError::Rejected { status: 403, detail: "forbidden".into() }));
+    let id = w
+        .services
+        .create_schedule(&alice, daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
+    w.engine.push_start(Err(EngineError::Rejected {
+        status: 403,
+        detail: "forbidden".into(),
+    }));
     w.services.run_now(&alice, &id).await?;
     w.notifier.set_failing(true);
     assert_eq!(w.services.deliver_notifications(w.now()).await?, 0);
@@ -408,7 +685,14 @@ async fn a_failed_publish_keeps_the_outbox_mark_and_is_retried() -> R {
     w.notifier.set_failing(false);
     w.clock.advance(Duration::minutes(2));
     assert_eq!(w.services.deliver_notifications(w.now()).await?, 1);
-    assert_eq!(w.services.list_notifications(&alice, None, None).await?.total, 1, "stored once, by id");
+    assert_eq!(
+        w.services
+            .list_notifications(&alice, None, None)
+            .await?
+            .total,
+        1,
+        "stored once, by id"
+    );
     assert_eq!(runs(&w, &id).await[0].work, None);
     Ok(())
 }
@@ -417,11 +701,29 @@ async fn a_failed_publish_keeps_the_outbox_mark_and_is_retried() -> R {
 async fn preview_lists_the_next_runs_strictly_after_from() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
-    let p = w.services.preview_schedule(&alice, &id, Some(3), Some(at(2026, 6, 10, 8, 0))).await?;
-    assert_eq!(p.runs, vec![at(2026, 6, 11, 8, 0), at(2026, 6, 12, 8, 0), at(2026, 6, 13, 8, 0)]);
+    let id = w
+        .services
+        .create_schedule(&alice, daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
+    let p = w
+        .services
+        .preview_schedule(&alice, &id, Some(3), Some(at(2026, 6, 10, 8, 0)))
+        .await?;
+    assert_eq!(
+        p.runs,
+        vec![
+            at(2026, 6, 11, 8, 0),
+            at(2026, 6, 12, 8, 0),
+            at(2026, 6, 13, 8, 0)
+        ]
+    );
     assert!(matches!(
-        w.services.preview_schedule(&alice, &id, Some(0), None).await,
+        w.services
+            .preview_schedule(&alice, &id, Some(0), None)
+            .await,
         Err(ServiceError::Invalid(_))
     ));
     Ok(())
