@@ -74,7 +74,7 @@ impl MemoryScheduleStore {
 }
 
 fn newest_first<T>(items: &mut [T], key: impl Fn(&T) -> (DateTime<Utc>, String)) {
-    items.sort_by(|a, b| key(b).cmp(&key(a)));
+    items.sort_by_key(|item| std::cmp::Reverse(key(item)));
 }
 
 fn page<T: Clone>(items: Vec<T>, limit: u32, offset: u32) -> Page<T> {

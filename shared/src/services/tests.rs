@@ -368,8 +368,10 @@ async fn engine_backpressure_defers_the_start_without_failing() -> R {
 
 #[tokio::test]
 async fn transient_start_errors_are_retried_then_fail_as_engine_unavailable() -> R {
-    let mut config = crate::config::ServiceConfig::default();
-    config.max_start_attempts = 3;
+    let config = crate::config::ServiceConfig {
+        max_start_attempts: 3,
+        ..Default::default()
+    };
     let w = World::with_config(at(2026, 6, 1, 7, 0), config);
     let id = w
         .services
