@@ -314,6 +314,7 @@ pub struct ScriptedEngine {
     starts: Mutex<VecDeque<Result<String, EngineError>>>,
     sessions: Mutex<HashMap<String, Result<SessionState, EngineError>>>,
     started: Mutex<Vec<StartRequest>>,
+    hang: Mutex<bool>,
 }
 
 impl ScriptedEngine {
@@ -331,6 +332,11 @@ impl ScriptedEngine {
         lock(&self.sessions).insert(session_id.to_owned(), state);
     }
 
+    /// While set, starts never answer (a dispatcher that dies mid-request can be simulated by dropping it).
+    pub fn set_hanging(&self, hang: bool) {
+        *lock(&self.hang) = hang;
+    }
+
     /// Every start request received, in order.
     pub fn started(&self) -> Vec<StartRequest> {
         lock(&self.started).clone()
@@ -345,6 +351,9 @@ impl InvestigationEngine for ScriptedEngine {
             started.push(request.clone());
             started.len()
         };
+        if *lock(&self.hang) {
+            std::future::pending::<()>().await;
+        }
         lock(&self.starts)
             .pop_front()
             .unwrap_or_else(|| Ok(format!("ses_{n}")))

@@ -637,9 +637,62 @@ async fn a_run_past_its_timeout_fails_as_timed_out() -> R {
 }
 
 #[tokio::test]
-async fn an_unconfirmed_start_is_recovered_with_the_same_idempotency_key() -> R {
-    // A dispatcher claimed the occurrence and then died before the engine answered: the run is `pending` with a
-    // lease. After the lease, the next tick starts it.
+async fn a_dispatcher_that_dies_mid_start_loses_nothing_and_duplicates_nothing() -> R {
+    // The dispatcher claims the occurrence, sends the start, and dies before the engine answers (its future is
+    // dropped, as when the process or the Lambda is killed). The run is durable as `pending` with a lease; after
+    // the lease a later tick starts it once, with the same idempotency key.
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let id = w
+        .services
+        .create_schedule(&analyst("alice"), daily("A", "08:00"))
+        .await?
+        .schedule
+        .id
+        .to_string();
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    w.engine.set_hanging(true);
+    let died = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        w.services.dispatch_due(w.now(), None),
+    )
+    .await;
+    assert!(died.is_err(), "the dispatcher was cut off mid-start");
+    w.engine.set_hanging(false);
+    let pending = runs(&w, &id).await.remove(0);
+    assert_eq!(pending.status, RunStatus::Pending);
+    let s = w
+        .services
+        .get_schedule(&analyst("alice"), &id)
+        .await?
+        .schedule;
+    assert_eq!(
+        s.next_run_at,
+        Some(at(2026, 6, 2, 8, 0)),
+        "the occurrence stays claimed"
+    );
+
+    // Within the lease nobody touches it; a second dispatcher does not claim the occurrence again either.
+    w.clock.advance(Duration::minutes(1));
+    let early = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!((early.claimed, early.recovered), (0, 0));
+
+    w.clock.advance(Duration::minutes(2));
+    let report = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!(
+        (report.recovered, report.started, report.claimed),
+        (1, 1, 0)
+    );
+    let started = w.engine.started();
+    assert_eq!(started.len(), 2);
+    assert_eq!(started[0].idempotency_key, started[1].idempotency_key);
+    let rs = runs(&w, &id).await;
+    assert_eq!(rs.len(), 1);
+    assert_eq!(rs[0].status, RunStatus::Running);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_transient_start_error_is_retried_with_the_same_idempotency_key() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let id = w
         .services
@@ -653,7 +706,7 @@ async fn an_unconfirmed_start_is_recovered_with_the_same_idempotency_key() -> R 
     w.clock.set(at(2026, 6, 1, 8, 0));
     w.services.dispatch_due(w.now(), None).await?;
     let pending = runs(&w, &id).await.remove(0);
-    assert_eq!(pending.status, RunStatus::Pending);
+    assert_eq!((pending.status, pending.attempts), (RunStatus::Pending, 1));
     w.clock.advance(Duration::minutes(1));
     let report = w.services.dispatch_due(w.now(), None).await?;
     assert_eq!(
