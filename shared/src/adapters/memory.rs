@@ -1,1 +1,326 @@
-//! TODO
+//! In-memory twins of the ports, for unit tests and for running the store contract suite against a reference:
+//! a store, a settable clock, a scripted engine and a recording notifier.
+
+use crate::domain::{Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind};
+use crate::ports::{
+    Clock, EngineError, InvestigationEngine, Notifier, NotifyError, Page, ScheduleFilter, ScheduleStore,
+    SessionState, StartRequest, StoreError, WriteOutcome,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock only means another test thread panicked; the data is still usable for tests.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A clock that stands still until told to move.
+#[derive(Debug)]
+pub struct FixedClock(Mutex<DateTime<Utc>>);
+
+impl FixedClock {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self(Mutex::new(now))
+    }
+
+    pub fn set(&self, now: DateTime<Utc>) {
+        *lock(&self.0) = now;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut t = lock(&self.0);
+        *t += by;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *lock(&self.0)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct MemoryData {
+    schedules: HashMap<ScheduleId, Schedule>,
+    runs: HashMap<RunId, Run>,
+    notifications: HashMap<String, Notification>,
+}
+
+/// A [`ScheduleStore`] in a mutex. Same semantics as the real stores (it passes the contract suite).
+pub struct MemoryScheduleStore {
+    data: Mutex<MemoryData>,
+    run_history: usize,
+}
+
+impl Default for MemoryScheduleStore {
+    fn default() -> Self {
+        Self { data: Mutex::default(), run_history: 50 }
+    }
+}
+
+impl MemoryScheduleStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn newest_first<T>(items: &mut [T], key: impl Fn(&T) -> (DateTime<Utc>, String)) {
+    items.sort_by(|a, b| key(b).cmp(&key(a)));
+}
+
+fn page<T: Clone>(items: Vec<T>, limit: u32, offset: u32) -> Page<T> {
+    let total = items.len() as u64;
+    let items = items.into_iter().skip(offset as usize).take(limit as usize).collect();
+    Page { items, total }
+}
+
+#[async_trait]
+impl ScheduleStore for MemoryScheduleStore {
+    async fn insert_schedule(&self, schedule: &Schedule) -> Result<(), StoreError> {
+        let mut d = lock(&self.data);
+        if d.schedules.contains_key(&schedule.id) {
+            return Err(StoreError::AlreadyExists(schedule.id.to_string()));
+        }
+        d.schedules.insert(schedule.id.clone(), schedule.clone());
+        Ok(())
+    }
+
+    async fn get_schedule(&self, id: &ScheduleId) -> Result<Option<Schedule>, StoreError> {
+        Ok(lock(&self.data).schedules.get(id).cloned())
+    }
+
+    async fn list_schedules(
+        &self,
+        filter: &ScheduleFilter,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page<Schedule>, StoreError> {
+        let d = lock(&self.data);
+        let mut items: Vec<Schedule> = d
+            .schedules
+            .values()
+            .filter(|s| s.status != ScheduleStatus::Deleted)
+            .filter(|s| filter.owner.as_deref().is_none_or(|o| s.owner == o))
+            .filter(|s| filter.status.is_none_or(|st| s.status == st))
+            .cloned()
+            .collect();
+        newest_first(&mut items, |s| (s.created_at, s.id.to_string()));
+        Ok(page(items, limit, offset))
+    }
+
+    async fn update_schedule(&self, schedule: &Schedule, expected_version: u64) -> Result<WriteOutcome, StoreError> {
+        let mut d = lock(&self.data);
+        match d.schedules.get_mut(&schedule.id) {
+            Some(s) if s.version == expected_version => {
+                *s = schedule.clone();
+                Ok(WriteOutcome::Applied)
+            }
+            _ => Ok(WriteOutcome::Conflict),
+        }
+    }
+
+    async fn due_schedules(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Schedule>, StoreError> {
+        let d = lock(&self.data);
+        let mut due: Vec<Schedule> = d
+            .schedules
+            .values()
+            .filter(|s| s.status == ScheduleStatus::Active && s.next_run_at.is_some_and(|t| t <= now))
+            .cloned()
+            .collect();
+        due.sort_by_key(|s| (s.next_run_at, s.id.clone()));
+        due.truncate(limit as usize);
+        Ok(due)
+    }
+
+    async fn create_run(
+        &self,
+        schedule: &Schedule,
+        expected_version: u64,
+        run: &Run,
+    ) -> Result<WriteOutcome, StoreError> {
+        let mut d = lock(&self.data);
+        let version_ok = d.schedules.get(&schedule.id).is_some_and(|s| s.version == expected_version);
+        if !version_ok || d.runs.contains_key(&run.run_id) {
+            return Ok(WriteOutcome::Conflict);
+        }
+        d.schedules.insert(schedule.id.clone(), schedule.clone());
+        d.runs.insert(run.run_id.clone(), run.clone());
+        // Retention: drop the oldest finished runs beyond the history size.
+        let mut finished: Vec<(DateTime<Utc>, RunId)> = d
+            .runs
+            .values()
+            .filter(|r| r.schedule_id == schedule.id)
+            .map(|r| (r.scheduled_for, r.run_id.clone()))
+            .collect();
+        finished.sort_by(|a, b| b.cmp(a));
+        let doomed: Vec<RunId> = finished
+            .into_iter()
+            .skip(self.run_history)
+            .map(|(_, id)| id)
+            .filter(|id| d.runs.get(id).is_some_and(|r| r.status.is_terminal() && r.work.is_none()))
+            .collect();
+        for id in doomed {
+            d.runs.remove(&id);
+        }
+        Ok(WriteOutcome::Applied)
+    }
+
+    async fn update_run(&self, run: &Run, expected_version: u64) -> Result<WriteOutcome, StoreError> {
+        let mut d = lock(&self.data);
+        match d.runs.get_mut(&run.run_id) {
+            Some(r) if r.version == expected_version => {
+                *r = run.clone();
+                Ok(WriteOutcome::Applied)
+            }
+            _ => Ok(WriteOutcome::Conflict),
+        }
+    }
+
+    async fn finish_run(
+        &self,
+        run: &Run,
+        run_expected_version: u64,
+        schedule: &Schedule,
+        schedule_expected_version: u64,
+    ) -> Result<WriteOutcome, StoreError> {
+        let mut d = lock(&self.data);
+        let run_ok = d.runs.get(&run.run_id).is_some_and(|r| r.version == run_expected_version);
+        let sch_ok = d.schedules.get(&schedule.id).is_some_and(|s| s.version == schedule_expected_version);
+        if !(run_ok && sch_ok) {
+            return Ok(WriteOutcome::Conflict);
+        }
+        d.runs.insert(run.run_id.clone(), run.clone());
+        d.schedules.insert(schedule.id.clone(), schedule.clone());
+        Ok(WriteOutcome::Applied)
+    }
+
+    async fn get_run(&self, schedule_id: &ScheduleId, run_id: &RunId) -> Result<Option<Run>, StoreError> {
+        Ok(lock(&self.data).runs.get(run_id).filter(|r| &r.schedule_id == schedule_id).cloned())
+    }
+
+    async fn list_runs(&self, schedule_id: &ScheduleId, limit: u32) -> Result<Vec<Run>, StoreError> {
+        let d = lock(&self.data);
+        let mut runs: Vec<Run> = d.runs.values().filter(|r| &r.schedule_id == schedule_id).cloned().collect();
+        newest_first(&mut runs, |r| (r.scheduled_for, r.run_id.to_string()));
+        runs.truncate(limit as usize);
+        Ok(runs)
+    }
+
+    async fn runs_with_work(&self, kind: WorkKind, now: DateTime<Utc>, limit: u32) -> Result<Vec<Run>, StoreError> {
+        let d = lock(&self.data);
+        let mut runs: Vec<Run> = d
+            .runs
+            .values()
+            .filter(|r| r.work == Some(kind) && r.next_action_at.is_some_and(|t| t <= now))
+            .cloned()
+            .collect();
+        runs.sort_by_key(|r| (r.next_action_at, r.run_id.clone()));
+        runs.truncate(limit as usize);
+        Ok(runs)
+    }
+
+    async fn put_notification(&self, notification: &Notification) -> Result<(), StoreError> {
+        lock(&self.data).notifications.insert(notification.id.to_string(), notification.clone());
+        Ok(())
+    }
+
+    async fn list_notifications(
+        &self,
+        owner: Option<&str>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page<Notification>, StoreError> {
+        let d = lock(&self.data);
+        let mut items: Vec<Notification> =
+            d.notifications.values().filter(|n| owner.is_none_or(|o| n.owner == o)).cloned().collect();
+        newest_first(&mut items, |n| (n.created_at, n.id.to_string()));
+        Ok(page(items, limit, offset))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/// An engine whose answers a test scripts. Unscripted starts succeed with `ses_<n>`; unscripted polls say `Active`.
+#[derive(Default)]
+pub struct ScriptedEngine {
+    starts: Mutex<VecDeque<Result<String, EngineError>>>,
+    sessions: Mutex<HashMap<String, Result<SessionState, EngineError>>>,
+    started: Mutex<Vec<StartRequest>>,
+}
+
+impl ScriptedEngine {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The next start answers `result`.
+    pub fn push_start(&self, result: Result<String, EngineError>) {
+        lock(&self.starts).push_back(result);
+    }
+
+    /// Polls of `session_id` answer `state` from now on.
+    pub fn set_session(&self, session_id: &str, state: Result<SessionState, EngineError>) {
+        lock(&self.sessions).insert(session_id.to_owned(), state);
+    }
+
+    /// Every start request received, in order.
+    pub fn started(&self) -> Vec<StartRequest> {
+        lock(&self.started).clone()
+    }
+}
+
+#[async_trait]
+impl InvestigationEngine for ScriptedEngine {
+    async fn start(&self, request: &StartRequest) -> Result<String, EngineError> {
+        let n = {
+            let mut started = lock(&self.started);
+            started.push(request.clone());
+            started.len()
+        };
+        lock(&self.starts).pop_front().unwrap_or_else(|| Ok(format!("ses_{n}")))
+    }
+
+    async fn session(&self, session_id: &str) -> Result<SessionState, EngineError> {
+        lock(&self.sessions).get(session_id).cloned().unwrap_or(Ok(SessionState::Active))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/// A notifier that remembers what it published, and can be told to fail.
+#[derive(Default)]
+pub struct RecordingNotifier {
+    published: Mutex<Vec<Notification>>,
+    fail: Mutex<bool>,
+}
+
+impl RecordingNotifier {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn published(&self) -> Vec<Notification> {
+        lock(&self.published).clone()
+    }
+
+    pub fn set_failing(&self, fail: bool) {
+        *lock(&self.fail) = fail;
+    }
+}
+
+#[async_trait]
+impl Notifier for RecordingNotifier {
+    async fn publish(&self, notification: &Notification) -> Result<(), NotifyError> {
+        if *lock(&self.fail) {
+            return Err(NotifyError("recording notifier told to fail".into()));
+        }
+        lock(&self.published).push(notification.clone());
+        Ok(())
+    }
+}

@@ -1,1 +1,55 @@
-//! The use cases.
+//! The use cases: everything the API routes and the two background ticks do, written once against the ports.
+//!
+//! - [`schedules`]: create, list, read, update, pause, resume, delete, run now, runs, preview, validate,
+//!   notifications.
+//! - [`dispatch`]: the minute tick: claim due occurrences exactly once and start them; retry unconfirmed starts.
+//! - [`status`]: the five-minute tick: poll running investigations, finish them, apply the failure policy.
+//! - [`outbox`]: publish the notifications of finished runs.
+
+pub mod dispatch;
+pub mod outbox;
+pub mod schedules;
+pub mod status;
+
+use crate::config::ServiceConfig;
+use crate::ports::{Clock, InvestigationEngine, Notifier, ScheduleStore};
+use std::sync::Arc;
+
+pub use dispatch::DispatchReport;
+pub use schedules::{ListQuery, NewSchedule, Preview, SchedulePatch, ScheduleView};
+pub use status::CheckReport;
+
+/// The use cases with the ports they run on. Cheap to clone (everything is behind `Arc`).
+#[derive(Clone)]
+pub struct Services {
+    pub(crate) store: Arc<dyn ScheduleStore>,
+    pub(crate) engine: Arc<dyn InvestigationEngine>,
+    pub(crate) notifier: Arc<dyn Notifier>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: Arc<ServiceConfig>,
+}
+
+impl Services {
+    pub fn new(
+        store: Arc<dyn ScheduleStore>,
+        engine: Arc<dyn InvestigationEngine>,
+        notifier: Arc<dyn Notifier>,
+        clock: Arc<dyn Clock>,
+        config: ServiceConfig,
+    ) -> Self {
+        Self { store, engine, notifier, clock, config: Arc::new(config) }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,561 @@
+//! Schedule use cases behind the HTTP API: CRUD, lifecycle, run now, history, preview, validation.
+
+use super::Services;
+use crate::domain::error::{FieldError, ServiceError};
+use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
+use crate::domain::validation::{QueryValidation, validate_query};
+use crate::domain::{Caller, Notification, Role, Run, RunId, RunStatus, Schedule, ScheduleId, ScheduleStatus, Trigger};
+use crate::domain::run::WorkKind;
+use crate::ports::{Page, ScheduleFilter, WriteOutcome};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub const NAME_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 2000;
+pub const QUERY_MAX: usize = 4000;
+pub const LIST_DEFAULT: u32 = 20;
+pub const LIST_MAX: u32 = 100;
+pub const PREVIEW_DEFAULT: usize = 10;
+pub const PREVIEW_MAX: usize = 100;
+/// Optimistic-concurrency retries before an edit gives up with 409.
+const WRITE_RETRIES: usize = 5;
+
+/// `POST /api/v1/schedules`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSchedule {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(alias = "query")]
+    pub user_query: String,
+    pub persona: String,
+    pub frequency: Frequency,
+    #[serde(default)]
+    pub scheduled_time: Option<String>,
+    #[serde(default)]
+    pub day_of_week: Option<DayOfWeek>,
+    #[serde(default)]
+    pub day_of_month: Option<DayOfMonth>,
+    #[serde(default)]
+    pub cron_expression: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// `PATCH /api/v1/schedules/{id}`: absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(alias = "query")]
+    pub user_query: Option<String>,
+    pub persona: Option<String>,
+    pub frequency: Option<Frequency>,
+    pub scheduled_time: Option<String>,
+    pub day_of_week: Option<DayOfWeek>,
+    pub day_of_month: Option<DayOfMonth>,
+    pub cron_expression: Option<String>,
+    pub timezone: Option<String>,
+}
+
+impl SchedulePatch {
+    fn touches_timing(&self) -> bool {
+        self.frequency.is_some()
+            || self.scheduled_time.is_some()
+            || self.day_of_week.is_some()
+            || self.day_of_month.is_some()
+            || self.cron_expression.is_some()
+            || self.timezone.is_some()
+    }
+}
+
+/// The timing fields alone, for previewing an unsaved definition.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingInput {
+    pub frequency: Frequency,
+    #[serde(default)]
+    pub scheduled_time: Option<String>,
+    #[serde(default)]
+    pub day_of_week: Option<DayOfWeek>,
+    #[serde(default)]
+    pub day_of_month: Option<DayOfMonth>,
+    #[serde(default)]
+    pub cron_expression: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// `POST /api/v1/schedules/validate`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateRequest {
+    #[serde(alias = "user_query")]
+    pub query: String,
+    #[serde(default)]
+    pub persona: Option<String>,
+    #[serde(default)]
+    pub frequency: Option<Frequency>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+    pub status: Option<String>,
+}
+
+/// A schedule as the API shows it: every stored field plus a description of when it runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleView {
+    #[serde(flatten)]
+    pub schedule: Schedule,
+    pub schedule_description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Preview {
+    pub timezone: String,
+    pub schedule_description: String,
+    pub runs: Vec<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+fn check_len(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) {
+    let n = value.chars().count();
+    if value.trim().is_empty() && min > 0 {
+        errors.push(FieldError::body(field, "missing", format!("{field} must not be empty")));
+    } else if n > max {
+        errors.push(FieldError::body(field, "too_long", format!("{field} must be at most {max} characters (got {n})")));
+    }
+}
+
+fn spec_from(
+    frequency: Frequency,
+    scheduled_time: Option<String>,
+    day_of_week: Option<DayOfWeek>,
+    day_of_month: Option<DayOfMonth>,
+    cron_expression: Option<String>,
+    timezone: Option<String>,
+    default_tz: &str,
+) -> TimingSpec {
+    TimingSpec {
+        frequency,
+        scheduled_time,
+        day_of_week,
+        day_of_month,
+        cron_expression,
+        timezone: timezone.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| default_tz.to_owned()),
+    }
+}
+
+pub(crate) fn stored_rule(schedule: &Schedule) -> Result<TimingRule, ServiceError> {
+    TimingRule::parse_stored(&schedule.timing).map_err(ServiceError::Invalid)
+}
+
+impl ScheduleView {
+    fn of(schedule: Schedule) -> Self {
+        let schedule_description =
+            TimingRule::parse_stored(&schedule.timing).map(|r| r.describe()).unwrap_or_else(|_| "invalid timing".into());
+        Self { schedule, schedule_description }
+    }
+}
+
+impl Services {
+    fn check_definition(
+        &self,
+        errors: &mut Vec<FieldError>,
+        name: &str,
+        description: &str,
+        user_query: &str,
+        persona: &str,
+    ) {
+        check_len(errors, "name", name, 1, NAME_MAX);
+        check_len(errors, "description", description, 0, DESCRIPTION_MAX);
+        check_len(errors, "user_query", user_query, 1, QUERY_MAX);
+        if !self.config.personas.iter().any(|p| p == persona) {
+            errors.push(FieldError::body(
+                "persona",
+                "enum",
+                format!("unknown persona {persona:?}; expected one of: {}", self.config.personas.join(", ")),
+            ));
+        }
+    }
+
+    /// Rejects a query that is not specific enough to schedule, with the validator's suggestions.
+    fn check_query_specificity(&self, errors: &mut Vec<FieldError>, query: &str, frequency: Frequency) {
+        if query.trim().is_empty() || query.chars().count() > QUERY_MAX {
+            return; // already reported by the length check
+        }
+        let v = validate_query(query, Some(frequency));
+        if !v.valid {
+            let mut msg = format!("query is not specific enough to schedule (score {}/100)", v.score);
+            if !v.suggestions.is_empty() {
+                msg.push_str(": ");
+                msg.push_str(&v.suggestions.join(" "));
+            }
+            errors.push(FieldError::body("user_query", "not_specific", msg));
+        }
+    }
+
+    fn default_tz(&self) -> &'static str {
+        self.config.default_timezone.name()
+    }
+
+    /// Reads a schedule the caller may see; deleted and other users' schedules are "not found".
+    async fn visible(&self, caller: &Caller, id: &str) -> Result<Schedule, ServiceError> {
+        let not_found = || ServiceError::NotFound(format!("schedule {id}"));
+        let schedule = self.store.get_schedule(&ScheduleId::from(id)).await?.ok_or_else(not_found)?;
+        if schedule.is_deleted() || !caller.can_see(&schedule.owner) {
+            return Err(not_found());
+        }
+        Ok(schedule)
+    }
+
+    /// Reads, changes and conditionally writes a schedule, retrying when someone else wrote in between.
+    async fn modify(
+        &self,
+        caller: &Caller,
+        id: &str,
+        change: impl Fn(&mut Schedule, DateTime<Utc>) -> Result<(), ServiceError>,
+    ) -> Result<Schedule, ServiceError> {
+        for _ in 0..WRITE_RETRIES {
+            let current = self.visible(caller, id).await?;
+            let mut next = current.clone();
+            let now = self.clock.now();
+            change(&mut next, now)?;
+            next.touch(now);
+            if self.store.update_schedule(&next, current.version).await?.applied() {
+                return Ok(next);
+            }
+        }
+        Err(ServiceError::Conflict(format!("schedule {id} is being modified concurrently; try again")))
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %caller.user))]
+    pub async fn create_schedule(&self, caller: &Caller, input: NewSchedule) -> Result<ScheduleView, ServiceError> {
+        let now = self.clock.now();
+        let description = input.description.unwrap_or_default();
+        let mut errors = Vec::new();
+        self.check_definition(&mut errors, &input.name, &description, &input.user_query, &input.persona);
+        let spec = spec_from(
+            input.frequency,
+            input.scheduled_time,
+            input.day_of_week,
+            input.day_of_month,
+            input.cron_expression,
+            input.timezone,
+            self.default_tz(),
+        );
+        let rule = TimingRule::parse(&spec, now).map_err(|e| errors.extend(e)).ok();
+        self.check_query_specificity(&mut errors, &input.user_query, input.frequency);
+        let rule = match rule {
+            Some(rule) if errors.is_empty() => rule,
+            _ => return Err(ServiceError::Invalid(errors)),
+        };
+        let schedule = Schedule {
+            id: ScheduleId::generate(now),
+            owner: caller.user.clone(),
+            name: input.name.trim().to_owned(),
+            description: description.trim().to_owned(),
+            user_query: input.user_query.trim().to_owned(),
+            persona: input.persona,
+            timing: rule.spec().clone(),
+            status: ScheduleStatus::Active,
+            next_run_at: rule.next_after(now),
+            last_run_at: None,
+            last_run_status: None,
+            consecutive_failures: 0,
+            runs_in_flight: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        self.store.insert_schedule(&schedule).await?;
+        tracing::info!(schedule_id = %schedule.id, next_run_at = ?schedule.next_run_at, "schedule created");
+        Ok(ScheduleView::of(schedule))
+    }
+
+    pub async fn list_schedules(
+        &self,
+        caller: &Caller,
+        query: ListQuery,
+    ) -> Result<Listing<ScheduleView>, ServiceError> {
+        let (limit, offset) = paging(query.limit, query.offset)?;
+        let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => match s.parse::<ScheduleStatus>() {
+                Ok(ScheduleStatus::Deleted) | Err(_) => {
+                    return Err(ServiceError::Invalid(vec![FieldError::query(
+                        "status",
+                        "enum",
+                        format!("unknown status {s:?}; expected one of ACTIVE, PAUSED, COMPLETED, FAILED"),
+                    )]));
+                }
+                Ok(st) => Some(st),
+            },
+        };
+        let owner = (caller.role != Role::Admin).then(|| caller.user.clone());
+        let Page { items, total } =
+            self.store.list_schedules(&ScheduleFilter { owner, status }, limit, offset).await?;
+        Ok(Listing { items: items.into_iter().map(ScheduleView::of).collect(), total, limit, offset })
+    }
+
+    pub async fn get_schedule(&self, caller: &Caller, id: &str) -> Result<ScheduleView, ServiceError> {
+        Ok(ScheduleView::of(self.visible(caller, id).await?))
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %caller.user, schedule_id = id))]
+    pub async fn update_schedule(
+        &self,
+        caller: &Caller,
+        id: &str,
+        patch: SchedulePatch,
+    ) -> Result<ScheduleView, ServiceError> {
+        let updated = self
+            .modify(caller, id, |s, now| {
+                let p = patch.clone();
+                let timing_changed = p.touches_timing();
+                let query_or_frequency_changed = p.user_query.is_some() || p.frequency.is_some();
+                if let Some(v) = p.name {
+                    s.name = v.trim().to_owned();
+                }
+                if let Some(v) = p.description {
+                    s.description = v.trim().to_owned();
+                }
+                if let Some(v) = p.user_query {
+                    s.user_query = v.trim().to_owned();
+                }
+                if let Some(v) = p.persona {
+                    s.persona = v;
+                }
+                let mut errors = Vec::new();
+                self.check_definition(&mut errors, &s.name, &s.description, &s.user_query, &s.persona);
+                if timing_changed {
+                    let old = s.timing.clone();
+                    // A frequency change starts from a clean slate: fields of the old frequency do not carry over.
+                    let frequency_changed = p.frequency.is_some_and(|f| f != old.frequency);
+                    fn keep<T>(changed: bool, new: Option<T>, old: Option<T>) -> Option<T> {
+                        if changed { new } else { new.or(old) }
+                    }
+                    let spec = spec_from(
+                        p.frequency.unwrap_or(old.frequency),
+                        keep(frequency_changed, p.scheduled_time, old.scheduled_time),
+                        keep(frequency_changed, p.day_of_week, old.day_of_week),
+                        keep(frequency_changed, p.day_of_month, old.day_of_month),
+                        keep(frequency_changed, p.cron_expression, old.cron_expression),
+                        p.timezone.or(Some(old.timezone)),
+                        self.default_tz(),
+                    );
+                    match TimingRule::parse(&spec, now) {
+                        Ok(rule) => {
+                            s.timing = rule.spec().clone();
+                            // The definition changed: the next run follows the new rule from now.
+                            if s.status == ScheduleStatus::Active {
+                                s.next_run_at = rule.next_after(now);
+                            }
+                        }
+                        Err(e) => errors.extend(e),
+                    }
+                }
+                if query_or_frequency_changed {
+                    self.check_query_specificity(&mut errors, &s.user_query, s.timing.frequency);
+                }
+                if errors.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(errors)) }
+            })
+            .await?;
+        tracing::info!(next_run_at = ?updated.next_run_at, "schedule updated");
+        Ok(ScheduleView::of(updated))
+    }
+
+    pub async fn pause_schedule(&self, caller: &Caller, id: &str) -> Result<ScheduleView, ServiceError> {
+        let s = self.modify(caller, id, |s, _| s.pause()).await?;
+        tracing::info!(schedule_id = id, "schedule paused");
+        Ok(ScheduleView::of(s))
+    }
+
+    /// Resumes a paused schedule or re-enables a failed one; the next run is computed from now.
+    pub async fn resume_schedule(&self, caller: &Caller, id: &str) -> Result<ScheduleView, ServiceError> {
+        let s = self
+            .modify(caller, id, |s, now| {
+                let rule = stored_rule(s)?;
+                let next = rule.next_after(now);
+                if next.is_none() {
+                    return Err(ServiceError::Conflict(
+                        "this one-time schedule's run time has passed; set a new scheduled_time to run it again".into(),
+                    ));
+                }
+                s.resume()?;
+                s.next_run_at = next;
+                Ok(())
+            })
+            .await?;
+        tracing::info!(schedule_id = id, next_run_at = ?s.next_run_at, "schedule resumed");
+        Ok(ScheduleView::of(s))
+    }
+
+    /// Soft delete: the schedule is kept for audit, never runs again, and is hidden from every read.
+    pub async fn delete_schedule(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
+        self.modify(caller, id, |s, _| {
+            s.status = ScheduleStatus::Deleted;
+            s.next_run_at = None;
+            Ok(())
+        })
+        .await?;
+        tracing::info!(schedule_id = id, "schedule deleted");
+        Ok(())
+    }
+
+    /// Creates a manual run and starts it at once through the dispatcher's start path. Allowed whatever runs are
+    /// in flight; if the start cannot complete now, the dispatcher's recovery picks the pending run up later.
+    #[tracing::instrument(skip_all, fields(user = %caller.user, schedule_id = id))]
+    pub async fn run_now(&self, caller: &Caller, id: &str) -> Result<Run, ServiceError> {
+        for _ in 0..WRITE_RETRIES {
+            let current = self.visible(caller, id).await?;
+            let now = self.clock.now();
+            let run = Run {
+                run_id: RunId::manual(now),
+                schedule_id: current.id.clone(),
+                owner: current.owner.clone(),
+                schedule_name: current.name.clone(),
+                trigger: Trigger::Manual,
+                scheduled_for: now,
+                status: RunStatus::Pending,
+                session_id: None,
+                created_at: now,
+                started_at: None,
+                finished_at: None,
+                duration_ms: None,
+                error: None,
+                summary: None,
+                user_query: current.user_query.clone(),
+                persona: current.persona.clone(),
+                attempts: 0,
+                work: Some(WorkKind::Start),
+                next_action_at: Some(now + self.lease()),
+                disabled_schedule: false,
+                version: 1,
+            };
+            let mut schedule = current.clone();
+            schedule.runs_in_flight += 1;
+            schedule.touch(now);
+            if self.store.create_run(&schedule, current.version, &run).await? == WriteOutcome::Applied {
+                tracing::info!(run_id = %run.run_id, "manual run created");
+                return Ok(self.start_run(run).await);
+            }
+        }
+        Err(ServiceError::Conflict(format!("schedule {id} is being modified concurrently; try again")))
+    }
+
+    pub async fn list_runs(&self, caller: &Caller, id: &str) -> Result<Vec<Run>, ServiceError> {
+        let schedule = self.visible(caller, id).await?;
+        Ok(self.store.list_runs(&schedule.id, self.config.run_history).await?)
+    }
+
+    pub async fn preview_schedule(
+        &self,
+        caller: &Caller,
+        id: &str,
+        count: Option<usize>,
+        from: Option<DateTime<Utc>>,
+    ) -> Result<Preview, ServiceError> {
+        let schedule = self.visible(caller, id).await?;
+        let rule = stored_rule(&schedule)?;
+        let count = preview_count(count)?;
+        let from = from.unwrap_or_else(|| self.clock.now());
+        Ok(Preview {
+            timezone: schedule.timing.timezone.clone(),
+            schedule_description: rule.describe(),
+            runs: rule.upcoming(from, count),
+        })
+    }
+
+    pub fn preview_definition(
+        &self,
+        input: TimingInput,
+        count: Option<usize>,
+        from: Option<DateTime<Utc>>,
+    ) -> Result<Preview, ServiceError> {
+        let count = preview_count(count)?;
+        let now = self.clock.now();
+        let from = from.unwrap_or(now);
+        let spec = spec_from(
+            input.frequency,
+            input.scheduled_time,
+            input.day_of_week,
+            input.day_of_month,
+            input.cron_expression,
+            input.timezone,
+            self.default_tz(),
+        );
+        let rule = TimingRule::parse(&spec, now).map_err(ServiceError::Invalid)?;
+        Ok(Preview {
+            timezone: rule.spec().timezone.clone(),
+            schedule_description: rule.describe(),
+            runs: rule.upcoming(from, count),
+        })
+    }
+
+    pub fn validate(&self, request: ValidateRequest) -> Result<QueryValidation, ServiceError> {
+        let mut errors = Vec::new();
+        check_len(&mut errors, "query", &request.query, 1, QUERY_MAX);
+        if let Some(p) = &request.persona
+            && !self.config.personas.iter().any(|x| x == p)
+        {
+            errors.push(FieldError::body(
+                "persona",
+                "enum",
+                format!("unknown persona {p:?}; expected one of: {}", self.config.personas.join(", ")),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Invalid(errors));
+        }
+        Ok(validate_query(&request.query, request.frequency))
+    }
+
+    pub async fn list_notifications(
+        &self,
+        caller: &Caller,
+        limit: Option<u32>,
+        offset: Option<u32>,
+    ) -> Result<Listing<Notification>, ServiceError> {
+        let (limit, offset) = paging(limit, offset)?;
+        let owner = (caller.role != Role::Admin).then_some(caller.user.as_str());
+        let Page { items, total } = self.store.list_notifications(owner, limit, offset).await?;
+        Ok(Listing { items, total, limit, offset })
+    }
+}
+
+fn paging(limit: Option<u32>, offset: Option<u32>) -> Result<(u32, u32), ServiceError> {
+    let limit = limit.unwrap_or(LIST_DEFAULT);
+    if !(1..=LIST_MAX).contains(&limit) {
+        return Err(ServiceError::Invalid(vec![FieldError::query(
+            "limit",
+            "range",
+            format!("limit must be between 1 and {LIST_MAX}"),
+        )]));
+    }
+    Ok((limit, offset.unwrap_or(0)))
+}
+
+fn preview_count(count: Option<usize>) -> Result<usize, ServiceError> {
+    let count = count.unwrap_or(PREVIEW_DEFAULT);
+    if !(1..=PREVIEW_MAX).contains(&count) {
+        return Err(ServiceError::Invalid(vec![FieldError::query(
+            "count",
+            "range",
+            format!("count must be between 1 and {PREVIEW_MAX}"),
+        )]));
+    }
+    Ok(count)
+}

@@ -1,0 +1,204 @@
+//! The five-minute tick: ask the engine about every running investigation, record the ones that finished (and
+//! the ones past their timeout), apply the failure policy, then publish notifications.
+
+use super::Services;
+use crate::domain::error::ServiceError;
+use crate::domain::run::{RunError, RunErrorKind, WorkKind};
+use crate::domain::{Run, RunStatus};
+use crate::ports::{EngineError, SessionState, WriteOutcome};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::Serialize;
+
+/// Finishing retries when the schedule was modified concurrently (an edit, another run finishing).
+const FINISH_RETRIES: usize = 8;
+/// A run still running is polled again at the next tick, but never sooner than this.
+const POLL_AGAIN_AFTER_SECS: i64 = 30;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub checked: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub still_running: u64,
+    /// Polls that failed transiently (engine down); those runs are polled again next tick.
+    pub poll_errors: u64,
+    pub notifications_sent: u64,
+}
+
+enum Checked {
+    Completed,
+    Failed,
+    TimedOut,
+    Running,
+    PollError,
+    Lost,
+}
+
+impl Services {
+    #[tracing::instrument(skip_all, fields(now = %now))]
+    pub async fn check_runs(&self, now: DateTime<Utc>) -> Result<CheckReport, ServiceError> {
+        let mut report = CheckReport::default();
+        loop {
+            let running = self.store.runs_with_work(WorkKind::Poll, now, self.config.batch_size).await?;
+            if running.is_empty() {
+                break;
+            }
+            let results: Vec<Checked> = futures::stream::iter(running)
+                .map(|run| self.check_one(run, now))
+                .buffer_unordered(self.config.dispatch_concurrency.max(1))
+                .collect()
+                .await;
+            let mut progressed = false;
+            for r in results {
+                report.checked += 1;
+                match r {
+                    Checked::Completed => report.completed += 1,
+                    Checked::Failed => report.failed += 1,
+                    Checked::TimedOut => report.timed_out += 1,
+                    Checked::Running => report.still_running += 1,
+                    Checked::PollError => report.poll_errors += 1,
+                    Checked::Lost => continue,
+                }
+                progressed = true;
+            }
+            if !progressed {
+                break;
+            }
+        }
+        report.notifications_sent = self.deliver_notifications(now).await?;
+        tracing::info!(?report, "status check finished");
+        Ok(report)
+    }
+
+    async fn check_one(&self, run: Run, now: DateTime<Utc>) -> Checked {
+        let started = run.started_at.unwrap_or(run.created_at);
+        let timeout = chrono::Duration::from_std(self.config.run_timeout).unwrap_or(chrono::Duration::hours(2));
+        if now - started > timeout {
+            let error = RunError {
+                kind: RunErrorKind::TimedOut,
+                message: format!("still running after {} minutes", timeout.num_minutes()),
+            };
+            return if self.finish_run(run, RunStatus::Failed, now, Some(error), None).await {
+                Checked::TimedOut
+            } else {
+                Checked::Lost
+            };
+        }
+        let Some(session_id) = run.session_id.clone() else {
+            // A running run always has a session; treat a missing one as an engine contract breach.
+            let error = RunError { kind: RunErrorKind::InvalidResponse, message: "run has no session id".into() };
+            return self.finished(run, RunStatus::Failed, now, Some(error), None, Checked::Failed).await;
+        };
+        match self.engine.session(&session_id).await {
+            Ok(SessionState::Active) => self.poll_later(run, now, Checked::Running).await,
+            Ok(SessionState::Completed { summary, finished_at }) => {
+                let at = finished_at.filter(|t| *t <= now).unwrap_or(now);
+                self.finished(run, RunStatus::Completed, at, None, summary, Checked::Completed).await
+            }
+            Ok(SessionState::Failed { message, finished_at }) => {
+                let at = finished_at.filter(|t| *t <= now).unwrap_or(now);
+                let error = RunError { kind: RunErrorKind::InvestigationFailed, message };
+                self.finished(run, RunStatus::Failed, at, Some(error), None, Checked::Failed).await
+            }
+            Err(e @ EngineError::Rejected { .. }) => {
+                let error = RunError { kind: RunErrorKind::EngineRejected, message: e.to_string() };
+                self.finished(run, RunStatus::Failed, now, Some(error), None, Checked::Failed).await
+            }
+            Err(e) => {
+                // Engine down or overloaded: not the run's fault. Poll again next tick; the timeout bounds this.
+                tracing::warn!(run_id = %run.run_id, error = %e, "could not poll session");
+                self.poll_later(run, now, Checked::PollError).await
+            }
+        }
+    }
+
+    async fn finished(
+        &self,
+        run: Run,
+        status: RunStatus,
+        at: DateTime<Utc>,
+        error: Option<RunError>,
+        summary: Option<String>,
+        ok: Checked,
+    ) -> Checked {
+        if self.finish_run(run, status, at, error, summary).await { ok } else { Checked::Lost }
+    }
+
+    async fn poll_later(&self, run: Run, now: DateTime<Utc>, outcome: Checked) -> Checked {
+        let mut next = run.clone();
+        next.next_action_at = Some(now + chrono::Duration::seconds(POLL_AGAIN_AFTER_SECS));
+        next.touch();
+        match self.store.update_run(&next, run.version).await {
+            Ok(WriteOutcome::Applied) => outcome,
+            Ok(WriteOutcome::Conflict) => Checked::Lost,
+            Err(e) => {
+                tracing::error!(run_id = %run.run_id, error = %e, "could not record poll");
+                Checked::Lost
+            }
+        }
+    }
+
+    /// Records a run's outcome and updates its schedule in one atomic write (failure counter, `once` completion,
+    /// disabling after repeated failures), marking the run for the notification outbox. Returns false when the
+    /// run was already moved on by someone else or the store failed (it will be retried by a later tick).
+    pub(crate) async fn finish_run(
+        &self,
+        run: Run,
+        status: RunStatus,
+        finished_at: DateTime<Utc>,
+        error: Option<RunError>,
+        summary: Option<String>,
+    ) -> bool {
+        let now = self.clock.now();
+        for _ in 0..FINISH_RETRIES {
+            let schedule = match self.store.get_schedule(&run.schedule_id).await {
+                Ok(Some(s)) => s,
+                Ok(None) => {
+                    tracing::error!(run_id = %run.run_id, "run's schedule is missing; cannot finish it");
+                    return false;
+                }
+                Err(e) => {
+                    tracing::error!(run_id = %run.run_id, error = %e, "store error while finishing run");
+                    return false;
+                }
+            };
+            let mut done = run.clone();
+            done.finish(status, finished_at, error.clone(), summary.clone());
+            done.touch();
+            let mut updated = schedule.clone();
+            done.disabled_schedule =
+                updated.record_finished_run(status, done.trigger == crate::domain::Trigger::Scheduled, finished_at);
+            updated.touch(now);
+            match self.store.finish_run(&done, run.version, &updated, schedule.version).await {
+                Ok(WriteOutcome::Applied) => {
+                    tracing::info!(
+                        run_id = %done.run_id, schedule_id = %done.schedule_id, status = %status,
+                        error_kind = done.error.as_ref().map(|e| e.kind.as_str()),
+                        consecutive_failures = updated.consecutive_failures,
+                        schedule_status = %updated.status, "run finished"
+                    );
+                    if done.disabled_schedule {
+                        tracing::warn!(schedule_id = %updated.id, "schedule disabled after repeated failures");
+                    }
+                    return true;
+                }
+                Ok(WriteOutcome::Conflict) => {
+                    // Either the schedule changed (retry with the fresh one) or the run did (someone else
+                    // finished it: stop).
+                    match self.store.get_run(&run.schedule_id, &run.run_id).await {
+                        Ok(Some(r)) if r.version == run.version => continue,
+                        _ => return false,
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(run_id = %run.run_id, error = %e, "store error while finishing run");
+                    return false;
+                }
+            }
+        }
+        tracing::error!(run_id = %run.run_id, "gave up finishing run after repeated conflicts; next tick retries");
+        false
+    }
+}

@@ -1,0 +1,428 @@
+//! Use-case tests on the in-memory twins with a fixed clock: Given / When / Then.
+
+use super::test_support::*;
+use super::*;
+use crate::domain::run::{RunErrorKind, WorkKind};
+use crate::domain::timing::Frequency;
+use crate::domain::{NotificationEvent, RunStatus, ScheduleStatus, Trigger};
+use crate::ports::{EngineError, ScheduleStore, SessionState};
+use crate::ServiceError;
+use chrono::Duration;
+
+type R = anyhow::Result<()>;
+
+async fn runs(w: &World, id: &str) -> Vec<crate::domain::Run> {
+    w.store.list_runs(&id.into(), 50).await.unwrap()
+}
+
+#[tokio::test]
+async fn create_computes_next_run_in_the_schedules_zone() -> R {
+    let w = World::new(at(2026, 6, 1, 12, 0));
+    let mut input = daily("Sign-ins", "08:00");
+    input.timezone = Some("Europe/Berlin".into());
+    let s = w.services.create_schedule(&analyst("alice"), input).await?;
+    // 08:00 CEST = 06:00Z, and 12:00Z has passed today's, so tomorrow.
+    assert_eq!(s.schedule.next_run_at, Some(at(2026, 6, 2, 6, 0)));
+    assert_eq!(s.schedule.status, ScheduleStatus::Active);
+    assert_eq!(s.schedule.owner, "alice");
+    assert_eq!(s.schedule.version, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn create_reports_every_bad_field_and_writes_nothing() -> R {
+    let w = World::new(at(2026, 6, 1, 12, 0));
+    let mut input = daily("", "25:00");
+    input.persona = "intern".into();
+    input.user_query = "show me bad stuff".into();
+    let err = w.services.create_schedule(&analyst("alice"), input).await.unwrap_err();
+    let ServiceError::Invalid(errors) = err else { panic!("expected Invalid, got {err:?}") };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field()).collect();
+    for f in ["name", "persona", "scheduled_time", "user_query"] {
+        assert!(fields.contains(&f), "{f} missing from {fields:?}");
+    }
+    let listed = w.services.list_schedules(&admin(), ListQuery::default()).await?;
+    assert_eq!(listed.total, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_users_schedule_is_not_found_and_admins_see_all() -> R {
+    let w = World::new(at(2026, 6, 1, 12, 0));
+    let s = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?;
+    let id = s.schedule.id.to_string();
+    let err = w.services.get_schedule(&analyst("bob"), &id).await.unwrap_err();
+    assert!(matches!(err, ServiceError::NotFound(_)));
+    assert!(matches!(w.services.run_now(&analyst("bob"), &id).await, Err(ServiceError::NotFound(_))));
+    assert_eq!(w.services.list_schedules(&analyst("bob"), ListQuery::default()).await?.total, 0);
+    assert_eq!(w.services.list_schedules(&admin(), ListQuery::default()).await?.total, 1);
+    assert_eq!(w.services.get_schedule(&admin(), &id).await?.schedule.owner, "alice");
+    Ok(())
+}
+
+#[tokio::test]
+async fn lifecycle_transitions_and_conflicts() -> R {
+    let w = World::new(at(2026, 6, 1, 12, 0));
+    let alice = analyst("alice");
+    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    let paused = w.services.pause_schedule(&alice, &id).await?;
+    assert_eq!(paused.schedule.status, ScheduleStatus::Paused);
+    assert_eq!(paused.schedule.next_run_at, None);
+    assert!(matches!(w.services.pause_schedule(&alice, &id).await, Err(ServiceError::Conflict(_))));
+    w.clock.advance(Duration::days(3));
+    let resumed = w.services.resume_schedule(&alice, &id).await?;
+    assert_eq!(resumed.schedule.status, ScheduleStatus::Active);
+    assert_eq!(resumed.schedule.next_run_at, Some(at(2026, 6, 5, 8, 0)), "recomputed from now");
+    assert!(matches!(w.services.resume_schedule(&alice, &id).await, Err(ServiceError::Conflict(_))));
+    w.services.delete_schedule(&alice, &id).await?;
+    assert!(matches!(w.services.get_schedule(&alice, &id).await, Err(ServiceError::NotFound(_))));
+    assert!(matches!(w.services.delete_schedule(&alice, &id).await, Err(ServiceError::NotFound(_))));
+    // Soft delete: still stored, never due.
+    let stored = w.store.get_schedule(&id.as_str().into()).await?.unwrap();
+    assert_eq!(stored.status, ScheduleStatus::Deleted);
+    assert!(w.store.due_schedules(at(2030, 1, 1, 0, 0), 10).await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn edit_recomputes_next_run_only_when_timing_changes() -> R {
+    let w = World::new(at(2026, 6, 1, 12, 0));
+    let alice = analyst("alice");
+    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    let renamed =
+        w.services.update_schedule(&alice, &id, SchedulePatch { name: Some("B".into()), ..Default::default() }).await?;
+    assert_eq!(renamed.schedule.name, "B");
+    assert_eq!(renamed.schedule.next_run_at, Some(at(2026, 6, 2, 8, 0)));
+    let retimed = w
+        .services
+        .update_schedule(&alice, &id, SchedulePatch { scheduled_time: Some("18:30".into()), ..Default::default() })
+        .await?;
+    assert_eq!(retimed.schedule.next_run_at, Some(at(2026, 6, 1, 18, 30)));
+    assert_eq!(retimed.schedule.version, 3);
+    let bad = w
+        .services
+        .update_schedule(
+            &alice,
+            &id,
+            SchedulePatch {
+                frequency: Some(Frequency::Custom),
+                cron_expression: Some("61 * * * *".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    let ServiceError::Invalid(errors) = bad else { panic!("expected Invalid") };
+    assert_eq!(errors[0].field(), "cron_expression");
+    let unchanged = w.services.get_schedule(&alice, &id).await?;
+    assert_eq!(unchanged.schedule.version, 3, "a rejected edit writes nothing");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_due_occurrence_is_claimed_once_and_started_with_its_run_id_as_idempotency_key() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    let report = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!((report.claimed, report.started), (1, 1));
+    let again = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!(again.claimed, 0, "the same occurrence is never claimed twice");
+    let rs = runs(&w, &id).await;
+    assert_eq!(rs.len(), 1);
+    assert_eq!(rs[0].status, RunStatus::Running);
+    assert_eq!(rs[0].scheduled_for, at(2026, 6, 1, 8, 0));
+    assert_eq!(w.engine.started()[0].idempotency_key, rs[0].run_id.to_string());
+    let s = w.services.get_schedule(&analyst("alice"), &id).await?.schedule;
+    assert_eq!(s.next_run_at, Some(at(2026, 6, 2, 8, 0)));
+    assert_eq!(s.runs_in_flight, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_dispatchers_create_exactly_one_run_per_occurrence() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        ids.push(w.services.create_schedule(&analyst("alice"), daily(&format!("S{i}"), "08:00")).await?.schedule.id);
+    }
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    let (a, b) = tokio::join!(w.services.dispatch_due(w.now(), None), w.services.dispatch_due(w.now(), None));
+    assert_eq!(a?.claimed + b?.claimed, 50);
+    for id in ids {
+        assert_eq!(runs(&w, id.as_str()).await.len(), 1);
+    }
+    assert_eq!(w.engine.started().len(), 50);
+    Ok(())
+}
+
+#[tokio::test]
+async fn missed_occurrences_after_an_outage_are_coalesced_into_one_run() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    w.clock.set(at(2026, 6, 4, 9, 30)); // three days down
+    let report = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!(report.claimed, 1);
+    let rs = runs(&w, &id).await;
+    assert_eq!(rs.len(), 1);
+    assert_eq!(rs[0].scheduled_for, at(2026, 6, 4, 8, 0), "the latest missed occurrence");
+    let s = w.services.get_schedule(&analyst("alice"), &id).await?.schedule;
+    assert_eq!(s.next_run_at, Some(at(2026, 6, 5, 8, 0)));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_occurrence_during_a_running_run_is_skipped_not_failed() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    w.services.dispatch_due(w.now(), None).await?;
+    w.clock.set(at(2026, 6, 2, 8, 0)); // still running a day later (timeout is 2 h, but nobody checked)
+    let report = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!((report.claimed, report.skipped), (0, 1));
+    let rs = runs(&w, &id).await;
+    assert_eq!(rs[0].status, RunStatus::Skipped);
+    assert_eq!(rs[0].work, None);
+    let s = w.services.get_schedule(&analyst("alice"), &id).await?.schedule;
+    assert_eq!(s.consecutive_failures, 0);
+    assert_eq!(s.next_run_at, Some(at(2026, 6, 3, 8, 0)));
+    // Run now is always allowed.
+    let manual = w.services.run_now(&analyst("alice"), &id).await?;
+    assert_eq!(manual.status, RunStatus::Running);
+    assert_eq!(manual.trigger, Trigger::Manual);
+    Ok(())
+}
+
+#[tokio::test]
+async fn engine_backpressure_defers_the_start_without_failing() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    w.engine.push_start(Err(EngineError::Backpressure { retry_after: std::time::Duration::from_secs(90) }));
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    let report = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!((report.claimed, report.deferred), (1, 1));
+    let run = runs(&w, &id).await.remove(0);
+    assert_eq!(run.status, RunStatus::Pending);
+    assert_eq!(run.attempts, 0, "a 429 is not an attempt");
+    assert_eq!(run.next_action_at, Some(at(2026, 6, 1, 8, 1) + Duration::seconds(30)));
+    // Too early: nothing happens.
+    w.clock.set(at(2026, 6, 1, 8, 1));
+    assert_eq!(w.services.dispatch_due(w.now(), None).await?.recovered, 0);
+    w.clock.set(at(2026, 6, 1, 8, 2));
+    let later = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!((later.recovered, later.started), (1, 1));
+    let started = w.engine.started();
+    assert_eq!(started.len(), 2);
+    assert_eq!(started[0].idempotency_key, started[1].idempotency_key);
+    assert_eq!(runs(&w, &id).await[0].status, RunStatus::Running);
+    Ok(())
+}
+
+#[tokio::test]
+async fn transient_start_errors_are_retried_then_fail_as_engine_unavailable() -> R {
+    let mut config = crate::config::ServiceConfig::default();
+    config.max_start_attempts = 3;
+    let w = World::with_config(at(2026, 6, 1, 7, 0), config);
+    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    for _ in 0..3 {
+        w.engine.push_start(Err(EngineError::Unavailable("503 Sentinel unreachable".into())));
+    }
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    w.services.dispatch_due(w.now(), None).await?;
+    for _ in 0..2 {
+        w.clock.advance(Duration::minutes(10));
+        w.services.dispatch_due(w.now(), None).await?;
+    }
+    let run = runs(&w, &id).await.remove(0);
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(run.error.as_ref().map(|e| e.kind), Some(RunErrorKind::EngineUnavailable));
+    assert_eq!(run.attempts, 3);
+    let s = w.services.get_schedule(&analyst("alice"), &id).await?.schedule;
+    assert_eq!((s.consecutive_failures, s.runs_in_flight), (1, 0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_rejected_start_fails_at_once_and_notifies() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    w.engine.push_start(Err(EngineError::Rejected { status: 401, detail: "bad API key".into() }));
+    let run = w.services.run_now(&analyst("alice"), &id).await?;
+    assert_eq!(run.status, RunStatus::Failed);
+    assert_eq!(run.error.as_ref().map(|e| e.kind), Some(RunErrorKind::EngineRejected));
+    assert_eq!(run.work, Some(WorkKind::Notify));
+    let report = w.services.check_runs(w.now()).await?;
+    assert_eq!(report.notifications_sent, 1);
+    let published = w.notifier.published();
+    assert_eq!(published[0].event, NotificationEvent::InvestigationFailed);
+    assert!(published[0].text().contains("bad API key"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_completed_run_records_duration_summary_and_notifies() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    let run = w.services.run_now(&alice, &id).await?;
+    let session = run.session_id.clone().unwrap();
+    w.clock.advance(Duration::minutes(3));
+    assert_eq!(w.services.check_runs(w.now()).await?.still_running, 1);
+    w.engine.set_session(
+        &session,
+        Ok(SessionState::Completed { summary: Some("3 IPs over threshold".into()), finished_at: None }),
+    );
+    w.clock.advance(Duration::minutes(5));
+    let report = w.services.check_runs(w.now()).await?;
+    assert_eq!((report.completed, report.notifications_sent), (1, 1));
+    let done = runs(&w, &id).await.remove(0);
+    assert_eq!(done.status, RunStatus::Completed);
+    assert_eq!(done.duration_ms, Some(8 * 60 * 1000));
+    assert_eq!(done.summary.as_deref(), Some("3 IPs over threshold"));
+    assert_eq!(done.work, None, "outbox mark cleared after publishing");
+    let listed = w.services.list_notifications(&alice, None, None).await?;
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.items[0].event, NotificationEvent::InvestigationCompleted);
+    assert_eq!(listed.items[0].session_id.as_deref(), Some(session.as_str()));
+    assert_eq!(w.services.list_notifications(&analyst("bob"), None, None).await?.total, 0);
+    let s = w.services.get_schedule(&alice, &id).await?.schedule;
+    assert_eq!((s.last_run_status, s.runs_in_flight), (Some(RunStatus::Completed), 0));
+    Ok(())
+}
+
+#[tokio::test]
+async fn five_consecutive_failures_disable_the_schedule_until_resumed() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    for i in 0..5 {
+        let run = w.services.run_now(&alice, &id).await?;
+        let session = run.session_id.unwrap();
+        w.engine.set_session(&session, Ok(SessionState::Failed { message: "LLM provider error".into(), finished_at: None }));
+        w.clock.advance(Duration::minutes(5));
+        w.services.check_runs(w.now()).await?;
+        let s = w.services.get_schedule(&alice, &id).await?.schedule;
+        assert_eq!(s.consecutive_failures, i + 1);
+        let expected = if i < 4 { ScheduleStatus::Active } else { ScheduleStatus::Failed };
+        assert_eq!(s.status, expected, "after {} failures", i + 1);
+    }
+    let s = w.services.get_schedule(&alice, &id).await?.schedule;
+    assert_eq!(s.next_run_at, None);
+    let events: Vec<_> = w.notifier.published().iter().map(|n| n.event).collect();
+    assert_eq!(events.iter().filter(|e| **e == NotificationEvent::InvestigationFailed).count(), 5);
+    assert_eq!(events.last(), Some(&NotificationEvent::ScheduleDisabled));
+    // Disabled: a week later nothing is dispatched.
+    w.clock.advance(Duration::days(7));
+    assert_eq!(w.services.dispatch_due(w.now(), None).await?.claimed, 0);
+    let resumed = w.services.resume_schedule(&alice, &id).await?.schedule;
+    assert_eq!((resumed.status, resumed.consecutive_failures), (ScheduleStatus::Active, 0));
+    assert!(resumed.next_run_at.is_some_and(|t| t > w.now()));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_completed_run_resets_the_failure_counter() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    for outcome in [false, false, true] {
+        let session = w.services.run_now(&alice, &id).await?.session_id.unwrap();
+        let state = if outcome {
+            SessionState::Completed { summary: None, finished_at: None }
+        } else {
+            SessionState::Failed { message: "query timeout".into(), finished_at: None }
+        };
+        w.engine.set_session(&session, Ok(state));
+        w.clock.advance(Duration::minutes(5));
+        w.services.check_runs(w.now()).await?;
+    }
+    assert_eq!(w.services.get_schedule(&alice, &id).await?.schedule.consecutive_failures, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_once_schedule_completes_after_its_run() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let mut input = daily("Tonight", "02:00");
+    input.frequency = Frequency::Once;
+    let s = w.services.create_schedule(&alice, input).await?.schedule;
+    assert_eq!(s.next_run_at, Some(at(2026, 6, 2, 2, 0)));
+    let id = s.id.to_string();
+    w.clock.set(at(2026, 6, 2, 2, 0));
+    w.services.dispatch_due(w.now(), None).await?;
+    let s = w.services.get_schedule(&alice, &id).await?.schedule;
+    assert_eq!((s.status, s.next_run_at), (ScheduleStatus::Active, None));
+    let session = runs(&w, &id).await[0].session_id.clone().unwrap();
+    w.engine.set_session(&session, Ok(SessionState::Completed { summary: None, finished_at: None }));
+    w.clock.advance(Duration::minutes(5));
+    w.services.check_runs(w.now()).await?;
+    assert_eq!(w.services.get_schedule(&alice, &id).await?.schedule.status, ScheduleStatus::Completed);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_run_past_its_timeout_fails_as_timed_out() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    w.services.run_now(&alice, &id).await?;
+    w.clock.advance(Duration::minutes(119));
+    assert_eq!(w.services.check_runs(w.now()).await?.still_running, 1);
+    w.clock.advance(Duration::minutes(2));
+    assert_eq!(w.services.check_runs(w.now()).await?.timed_out, 1);
+    let run = runs(&w, &id).await.remove(0);
+    assert_eq!(run.error.map(|e| e.kind), Some(RunErrorKind::TimedOut));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unconfirmed_start_is_recovered_with_the_same_idempotency_key() -> R {
+    // A dispatcher claimed the occurrence and then died before the engine answered: the run is `pending` with a
+    // lease. After the lease, the next tick starts it.
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let id = w.services.create_schedule(&analyst("alice"), daily("A", "08:00")).await?.schedule.id.to_string();
+    w.engine.push_start(Err(EngineError::Unavailable("connection reset".into())));
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    w.services.dispatch_due(w.now(), None).await?;
+    let pending = runs(&w, &id).await.remove(0);
+    assert_eq!(pending.status, RunStatus::Pending);
+    w.clock.advance(Duration::minutes(1));
+    let report = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!((report.recovered, report.started, report.claimed), (1, 1, 0));
+    let started = w.engine.started();
+    assert_eq!(started[0].idempotency_key, started[1].idempotency_key);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_publish_keeps_the_outbox_mark_and_is_retried() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    w.engine.push_start(Err(EngineError::Rejected { status: 403, detail: "forbidden".into() }));
+    w.services.run_now(&alice, &id).await?;
+    w.notifier.set_failing(true);
+    assert_eq!(w.services.deliver_notifications(w.now()).await?, 0);
+    assert_eq!(runs(&w, &id).await[0].work, Some(WorkKind::Notify));
+    w.notifier.set_failing(false);
+    w.clock.advance(Duration::minutes(2));
+    assert_eq!(w.services.deliver_notifications(w.now()).await?, 1);
+    assert_eq!(w.services.list_notifications(&alice, None, None).await?.total, 1, "stored once, by id");
+    assert_eq!(runs(&w, &id).await[0].work, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn preview_lists_the_next_runs_strictly_after_from() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.services.create_schedule(&alice, daily("A", "08:00")).await?.schedule.id.to_string();
+    let p = w.services.preview_schedule(&alice, &id, Some(3), Some(at(2026, 6, 10, 8, 0))).await?;
+    assert_eq!(p.runs, vec![at(2026, 6, 11, 8, 0), at(2026, 6, 12, 8, 0), at(2026, 6, 13, 8, 0)]);
+    assert!(matches!(
+        w.services.preview_schedule(&alice, &id, Some(0), None).await,
+        Err(ServiceError::Invalid(_))
+    ));
+    Ok(())
+}
