@@ -7,7 +7,7 @@ const PAGE_SIZE = 20;
 const RUN_REFRESH_MS = 3000;
 const PREVIEW_DEBOUNCE_MS = 350;
 const PREVIEW_COUNT = 5;
-const TOAST_MS = 6000;
+const TOAST_MS = 5000;
 
 export const VIEWER_TZ = (() => {
   try {
@@ -403,6 +403,12 @@ function heading(text, ...extra) {
   return h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, text), ...extra);
 }
 
+function inlineHeading(text, ...extra) {
+  const head = heading(text, ...extra);
+  head.classList.add('page-head-inline');
+  return head;
+}
+
 function errorPanel(e, retry) {
   return h(
     'div',
@@ -427,6 +433,8 @@ function toast(message, { kind = 'info', link } = {}) {
     h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss', onclick: () => el.remove() }, '×'),
   );
   box.append(el);
+  // Keep the newest few: a burst of actions should not bury the page.
+  while (box.children.length > 3) box.firstElementChild.remove();
   setTimeout(() => el.remove(), TOAST_MS);
 }
 
@@ -959,6 +967,8 @@ async function viewForm(s, route) {
       const res = await api('POST', `/api/v1/schedules/preview?count=${PREVIEW_COUNT}`, { body: timingBody(values()), signal: s.signal });
       if (seq !== previewSeq || !s.alive()) return;
       for (const n of timingNames) setFieldError(n, '');
+      // The timing was the last problem: the form-level summary no longer applies.
+      if (!form.querySelector('.has-error')) formError.textContent = '';
       const tz = (res && res.timezone) || c.timezone.value || 'UTC';
       desc.textContent = (res && res.schedule_description) || '';
       const runs = Array.isArray(res && res.runs) ? res.runs : [];
@@ -1152,7 +1162,7 @@ async function viewForm(s, route) {
 async function viewDetail(s, route) {
   const id = encodeURIComponent(route.id);
   const statusHolder = h('span', { 'data-testid': 'detail-status' });
-  const head = heading('Schedule', statusHolder);
+  const head = inlineHeading('Schedule', statusHolder);
   const actions = h('div', { class: 'detail-actions' });
   const definition = h('div', { class: 'panel definition skeleton-block', 'data-testid': 'definition' });
   const upcoming = h('div', { class: 'upcoming', 'data-testid': 'upcoming' });
