@@ -65,6 +65,7 @@ impl LocalConfig {
         let sandbox = SandboxConfig {
             run_time: secs("SANDBOX_RUN_SECS", 20.0)?,
             failure_rate: parsed("SANDBOX_FAILURE_RATE", 0.0f64)?,
+            fail_queries_containing: var("SANDBOX_FAIL_MARKER"),
             ..SandboxConfig::default()
         };
         let mut tokens = vec![(admin_token(&data_dir)?, Caller { user: "admin".into(), role: Role::Admin })];
@@ -86,10 +87,10 @@ impl LocalConfig {
     }
 
     pub fn engine_config(&self, base_url: String) -> EngineConfig {
-        EngineConfig {
-            base_url,
-            credential: self.engine_api_key.clone().map(EngineCredential::ApiKey),
-            ..EngineConfig::default()
+        let config = EngineConfig::new(base_url);
+        match &self.engine_api_key {
+            Some(key) => config.with_credential(EngineCredential::ApiKey(key.clone())),
+            None => config,
         }
     }
 }

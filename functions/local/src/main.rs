@@ -32,7 +32,6 @@ async fn main() -> anyhow::Result<()> {
         Some(url) => (url.clone(), None),
         None => {
             let handle = SandboxEngine::spawn(cfg.sandbox.clone(), "127.0.0.1:0".parse()?)
-                .await
                 .context("starting the sandbox engine")?;
             tracing::info!(url = %handle.base_url(), run_secs = cfg.sandbox.run_time.as_secs_f64(),
                 "no ENGINE_URL set: using the bundled SANDBOX engine (simulated investigations, not Sentinel)");

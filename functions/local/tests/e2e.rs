@@ -1,0 +1,261 @@
+//! End to end: the real local runner binary, driven over HTTP only, as a user would.
+//!
+//! Each test starts the binary on a free loopback port with a fresh `DATA_DIR`, one-second ticks and a sandbox
+//! engine that finishes investigations after one second. Waiting is always for a condition, with a deadline.
+
+use anyhow::{Context, Result, bail};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ADMIN: &str = "admin-token-for-e2e-tests-0001";
+const ALICE: &str = "alice-token-for-e2e-tests-0002";
+const BOB: &str = "bob-token-for-e2e-tests-00003";
+const QUERY: &str = "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP";
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Runner {
+    child: Child,
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Runner {
+    async fn start(data_dir: &Path) -> Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(env!("CARGO_BIN_EXE_scheduled-investigations"))
+            .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATA_DIR", data_dir)
+            .env("API_TOKEN", ADMIN)
+            .env("API_TOKENS", format!("{ALICE}=alice:analyst,{BOB}=bob:analyst"))
+            .env("DISPATCH_INTERVAL_SECS", "1")
+            .env("STATUS_CHECK_INTERVAL_SECS", "1")
+            .env("SANDBOX_RUN_SECS", "1")
+            .env("SANDBOX_FAIL_MARKER", "[fail]")
+            .env_remove("ENGINE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting the local runner")?;
+        let runner = Self { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(r) = runner.http.get(format!("{}/healthz", runner.base)).send().await
+                && r.status().is_success()
+            {
+                return Ok(runner);
+            }
+            if Instant::now() > deadline {
+                bail!("local runner did not become healthy");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn call(&self, token: &str, method: &str, path: &str, body: Option<Value>) -> Result<(StatusCode, Value)> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text)? };
+        Ok((status, value))
+    }
+
+    /// Polls `path` until `done` holds for its JSON, or fails after the deadline.
+    async fn wait_for(&self, token: &str, path: &str, what: &str, done: impl Fn(&Value) -> bool) -> Result<Value> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let (status, v) = self.call(token, "GET", path, None).await?;
+            if status.is_success() && done(&v) {
+                return Ok(v);
+            }
+            if Instant::now() > deadline {
+                bail!("timed out waiting for {what}; last answer {status}: {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn stop(mut self) -> Result<()> {
+        // SIGTERM, as a service manager would; the runner shuts down cleanly.
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status()?;
+        let deadline = Instant::now() + WAIT;
+        while self.child.try_wait()?.is_none() {
+            if Instant::now() > deadline {
+                self.child.kill()?;
+                bail!("runner did not stop on SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn daily(name: &str, query: &str) -> Value {
+    json!({"name": name, "user_query": query, "persona": "soc_analyst", "frequency": "daily",
+           "scheduled_time": "08:00", "timezone": "Europe/Berlin"})
+}
+
+#[tokio::test]
+async fn create_run_now_and_see_it_complete() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let app = Runner::start(dir.path()).await?;
+    let (status, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(daily("Sign-ins", QUERY))).await?;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().context("id")?.to_owned();
+    assert!(created["next_run_at"].is_string());
+    let (status, run) = app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None).await?;
+    assert_eq!(status, StatusCode::ACCEPTED, "{run}");
+    assert_eq!(run["trigger"], "manual");
+    let runs = app
+        .wait_for(ALICE, &format!("/api/v1/schedules/{id}/runs"), "the run to complete", |v| {
+            v["items"][0]["status"] == "completed"
+        })
+        .await?;
+    let done = &runs["items"][0];
+    assert!(done["session_id"].as_str().is_some_and(|s| !s.is_empty()), "{done}");
+    assert!(done["duration_ms"].as_i64().is_some_and(|d| d >= 0), "{done}");
+    assert!(done["summary"].as_str().is_some_and(|s| s.contains("[sandbox]")), "{done}");
+    let notes = app
+        .wait_for(ALICE, "/api/v1/notifications", "the completion notification", |v| v["total"] == 1)
+        .await?;
+    assert_eq!(notes["items"][0]["event"], "investigation-completed");
+    app.stop()
+}
+
+#[tokio::test]
+async fn a_once_schedule_a_few_seconds_ahead_runs_and_completes() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let app = Runner::start(dir.path()).await?;
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(3)).to_rfc3339();
+    let body = json!({"name": "Tonight", "user_query": QUERY, "persona": "ciso", "frequency": "once",
+                      "scheduled_time": at, "timezone": "UTC"});
+    let (status, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(body)).await?;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().context("id")?.to_owned();
+    let s = app
+        .wait_for(ALICE, &format!("/api/v1/schedules/{id}"), "the once schedule to complete", |v| {
+            v["status"] == "COMPLETED"
+        })
+        .await?;
+    assert_eq!(s["last_run_status"], "completed");
+    assert!(s["next_run_at"].is_null());
+    let (_, runs) = app.call(ALICE, "GET", &format!("/api/v1/schedules/{id}/runs"), None).await?;
+    assert_eq!(runs["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(runs["items"][0]["trigger"], "scheduled");
+    app.stop()
+}
+
+#[tokio::test]
+async fn five_failures_disable_the_schedule_and_resume_brings_it_back() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let app = Runner::start(dir.path()).await?;
+    let query = format!("{QUERY} [fail]");
+    let (_, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(daily("Flaky", &query))).await?;
+    let id = created["id"].as_str().context("id")?.to_owned();
+    for i in 1..=5 {
+        let (status, _) = app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None).await?;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        app.wait_for(ALICE, &format!("/api/v1/schedules/{id}"), "the failure to be counted", |v| {
+            v["consecutive_failures"] == i
+        })
+        .await?;
+    }
+    let (_, s) = app.call(ALICE, "GET", &format!("/api/v1/schedules/{id}"), None).await?;
+    assert_eq!(s["status"], "FAILED");
+    assert!(s["next_run_at"].is_null());
+    let notes = app
+        .wait_for(ALICE, "/api/v1/notifications?limit=100", "the schedule-disabled notification", |v| {
+            v["items"].as_array().is_some_and(|a| a.iter().any(|n| n["event"] == "schedule-disabled"))
+        })
+        .await?;
+    let failed = notes["items"].as_array().map(|a| a.iter().filter(|n| n["event"] == "investigation-failed").count());
+    assert_eq!(failed, Some(5));
+    let (status, resumed) = app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/resume"), None).await?;
+    assert_eq!(status, StatusCode::OK, "{resumed}");
+    assert_eq!(resumed["status"], "ACTIVE");
+    assert_eq!(resumed["consecutive_failures"], 0);
+    assert!(resumed["next_run_at"].is_string());
+    app.stop()
+}
+
+#[tokio::test]
+async fn other_users_get_404_and_bad_requests_get_clear_errors() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let app = Runner::start(dir.path()).await?;
+    let (_, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(daily("Mine", QUERY))).await?;
+    let id = created["id"].as_str().context("id")?.to_owned();
+    for (method, path) in [
+        ("GET", format!("/api/v1/schedules/{id}")),
+        ("GET", format!("/api/v1/schedules/{id}/runs")),
+        ("POST", format!("/api/v1/schedules/{id}/run")),
+        ("POST", format!("/api/v1/schedules/{id}/pause")),
+        ("DELETE", format!("/api/v1/schedules/{id}")),
+    ] {
+        let (status, body) = app.call(BOB, method, &path, None).await?;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {body}");
+        assert!(body["detail"].is_string());
+    }
+    let (_, bobs) = app.call(BOB, "GET", "/api/v1/schedules", None).await?;
+    assert_eq!(bobs["total"], 0);
+    let (_, all) = app.call(ADMIN, "GET", "/api/v1/schedules", None).await?;
+    assert_eq!(all["total"], 1);
+
+    let (status, body) = app.call("not-a-token", "GET", "/api/v1/schedules", None).await?;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["detail"].is_string());
+
+    let mut bad = daily("", QUERY);
+    bad["cron_expression"] = json!("61 * * * *");
+    bad["frequency"] = json!("custom");
+    let (status, body) = app.call(ALICE, "POST", "/api/v1/schedules", Some(bad)).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> =
+        body["detail"].as_array().into_iter().flatten().filter_map(|e| e["loc"][1].as_str()).collect();
+    assert!(fields.contains(&"name") && fields.contains(&"cron_expression"), "{body}");
+
+    let huge = json!({"name": "x", "user_query": "a".repeat(100_000), "persona": "ciso", "frequency": "daily"});
+    let (status, body) = app.call(ALICE, "POST", "/api/v1/schedules", Some(huge)).await?;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let (_, mine) = app.call(ALICE, "GET", "/api/v1/schedules", None).await?;
+    assert_eq!(mine["total"], 1, "rejected requests wrote nothing");
+    app.stop()
+}
+
+#[tokio::test]
+async fn a_restart_keeps_schedules_runs_and_notifications() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let app = Runner::start(dir.path()).await?;
+    let (_, created) = app.call(ALICE, "POST", "/api/v1/schedules", Some(daily("Durable", QUERY))).await?;
+    let id = created["id"].as_str().context("id")?.to_owned();
+    app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None).await?;
+    app.wait_for(ALICE, "/api/v1/notifications", "the run to finish", |v| v["total"] == 1).await?;
+    app.stop()?;
+
+    let again = Runner::start(dir.path()).await?;
+    let (status, s) = again.call(ALICE, "GET", &format!("/api/v1/schedules/{id}"), None).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(s["name"], "Durable");
+    assert_eq!(s["last_run_status"], "completed");
+    let (_, runs) = again.call(ALICE, "GET", &format!("/api/v1/schedules/{id}/runs"), None).await?;
+    assert_eq!(runs["items"][0]["status"], "completed");
+    let (_, notes) = again.call(ALICE, "GET", "/api/v1/notifications", None).await?;
+    assert_eq!(notes["total"], 1);
+    again.stop()
+}
