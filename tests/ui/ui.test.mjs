@@ -26,6 +26,9 @@ const TOKEN = `ui-test-${randomBytes(12).toString('hex')}`;
 const VIEWER_TZ = 'America/New_York';
 const SCHEDULE_TZ = 'Europe/Berlin';
 const WAIT = 30_000;
+// How long a manual run may take to show `completed`: the sandbox finishes after SANDBOX_RUN_SECS, but the status
+// checker re-polls a session that was still active only after its fixed back-off (30 s in shared::services::status).
+const RUN_WAIT = 90_000;
 
 let runner;
 let runnerExit;
@@ -89,7 +92,10 @@ async function api(method, p, body) {
 
 async function shot(name) {
   // Toasts from earlier steps would cover the page in the picture.
-  await page.evaluate(() => document.getElementById('toasts')?.replaceChildren());
+  await page.evaluate(() => {
+    document.getElementById('toasts')?.replaceChildren();
+    window.scrollTo(0, 0);
+  });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
@@ -272,7 +278,7 @@ test('an analyst schedules an investigation end to end in the browser', async (t
     await byTestId('action-run').click();
     const first = byTestId('run-row').first();
     await first.waitFor();
-    await first.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor({ timeout: WAIT });
+    await first.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor({ timeout: RUN_WAIT });
     assert.equal(await page.evaluate(() => window.__notReloaded), true, 'the page updated in place');
     assert.equal((await first.getByTestId('run-trigger').textContent()).trim(), 'manual');
     assert.match(await first.getByTestId('session-id').textContent(), /\S{6,}/);
@@ -280,6 +286,18 @@ test('an analyst schedules an investigation end to end in the browser', async (t
     // Once nothing is in flight the view stops refreshing and says so by clearing its note.
     await page.waitForFunction(() => document.querySelector('[data-testid="refresh-note"]')?.textContent === '');
     await shot('detail');
+
+    // The edit form opens with the saved definition; cancelling leaves it untouched.
+    await byTestId('action-edit').click();
+    await page.getByRole('heading', { level: 1, name: `Edit “${name}”` }).waitFor();
+    assert.equal(await byTestId('input-name').inputValue(), name);
+    assert.equal(await byTestId('input-frequency').inputValue(), 'custom');
+    assert.equal(await byTestId('input-cron_expression').inputValue(), '0 8 * * *');
+    assert.equal(await byTestId('input-timezone').inputValue(), SCHEDULE_TZ);
+    await byTestId('preview-runs').locator('li').nth(4).waitFor();
+    await shot('edit');
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.getByRole('heading', { level: 1, name }).waitFor();
   });
 
   await t.test('pause and resume from the list', async () => {

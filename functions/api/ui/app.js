@@ -121,15 +121,15 @@ export function timingBody(v) {
   return body;
 }
 
-/** The whole create / update body. */
-export function scheduleBody(v) {
+/** The whole create / update body. An edit always sends the description, so that clearing it sticks. */
+export function scheduleBody(v, { editing = false } = {}) {
   const body = {
     name: v.name,
     user_query: v.user_query,
     persona: v.persona,
     ...timingBody(v),
   };
-  if (v.description && v.description.trim()) body.description = v.description;
+  if (editing || (v.description && v.description.trim())) body.description = v.description;
   return body;
 }
 
@@ -196,7 +196,7 @@ export function itemText(item) {
   if (typeof item !== 'object') return String(item);
   const value = item.value ?? item.text ?? item.match ?? item.name;
   const kind = item.kind ?? item.type;
-  if (value !== undefined && kind !== undefined) return `${kind}: ${value}`;
+  if (value !== undefined && kind !== undefined) return `${String(kind).replace(/_/g, ' ')}: ${value}`;
   if (value !== undefined) return String(value);
   try {
     return JSON.stringify(item);
@@ -491,7 +491,13 @@ function nextRunCell(s) {
   return h(
     'div',
     { class: 'next-run', 'data-testid': 'next-run' },
-    h('div', { 'data-testid': 'next-run-schedule-tz' }, formatInstant(s.next_run_at, tz), h('span', { class: 'tz' }, ` ${tz}`)),
+    h(
+      'div',
+      { 'data-testid': 'next-run-schedule-tz' },
+      formatInstant(s.next_run_at, tz),
+      // The formatted instant already ends in "UTC"; other zones get their IANA name next to the offset.
+      tz === 'UTC' ? null : h('span', { class: 'tz' }, ` ${tz}`),
+    ),
     tz === VIEWER_TZ
       ? h('div', { class: 'muted small' }, `${relativeTime(s.next_run_at)} · your time zone`)
       : h(
@@ -1102,7 +1108,7 @@ async function viewForm(s, route) {
         for (const n of Object.keys(fields)) setFieldError(n, '');
         submit.disabled = true;
         try {
-          const body = scheduleBody(values());
+          const body = scheduleBody(values(), { editing });
           const saved = editing
             ? await api('PATCH', `/api/v1/schedules/${encodeURIComponent(original.id)}`, { body, signal: s.signal })
             : await api('POST', '/api/v1/schedules', { body, signal: s.signal });
