@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 mod openapi;
+pub mod ui;
 
 use auth::{Authenticator, CallerExt};
 use axum::body::Bytes;
@@ -308,5 +309,5 @@ async fn list_notifications(
 
 /// The API router plus the web UI at `/`.
 pub fn router_with_ui(services: Services, auth: Arc<dyn Authenticator>) -> Router {
-    router(services, auth)
+    router(services, auth).merge(ui::routes())
 }

@@ -1,0 +1,356 @@
+// Browser tests of the web UI: Debian's headless chromium, driven by playwright-core, against the real local runner
+// (API + UI + dispatcher + status checker + sandbox engine in one process), started here on a free loopback port
+// with a fresh data directory. Run from the repository root after building the runner:
+//
+//   cargo build --release -p local && (cd tests/ui && npm ci) && node --test tests/ui/
+//
+// LOCAL_BIN overrides the runner binary, CHROMIUM_PATH the browser. Screenshots of every page go to
+// tests/artifacts/ui/ (and the Schedules page also to docs/schedules.png, which the README shows).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts', 'ui');
+const TOKEN = `ui-test-${randomBytes(12).toString('hex')}`;
+// The browser's zone differs from the schedule's so that both renderings of "next run" are exercised.
+const VIEWER_TZ = 'America/New_York';
+const SCHEDULE_TZ = 'Europe/Berlin';
+const WAIT = 30_000;
+// How long a manual run may take to show `completed`: the sandbox finishes after SANDBOX_RUN_SECS, but the status
+// checker re-polls a session that was still active only after its fixed back-off (30 s in shared::services::status).
+const RUN_WAIT = 90_000;
+
+let runner;
+let runnerExit;
+let baseUrl;
+let tmp;
+let context;
+let page;
+const pageErrors = [];
+
+function runnerBinary() {
+  if (process.env.LOCAL_BIN) return path.resolve(ROOT, process.env.LOCAL_BIN);
+  const targets = [process.env.CARGO_TARGET_DIR, path.join(ROOT, 'target')].filter(Boolean);
+  for (const dir of targets) {
+    for (const profile of ['release', 'debug']) {
+      const candidate = path.resolve(ROOT, dir, profile, 'scheduled-investigations');
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  throw new Error('local runner binary not found: run `cargo build --release -p local` or set LOCAL_BIN');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls /healthz until it answers 200; fails fast if the runner exits. Bounded: 60 s. */
+async function waitForHealth() {
+  const deadline = Date.now() + 60_000;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (runner.exitCode !== null) throw new Error(`local runner exited with ${runner.exitCode}; see ${ARTIFACTS}/runner.log`);
+    try {
+      const res = await fetch(`${baseUrl}/healthz`);
+      if (res.status === 200) return;
+      last = `status ${res.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`local runner not healthy after 60 s (${last})`);
+}
+
+async function api(method, p, body) {
+  const res = await fetch(`${baseUrl}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function shot(name) {
+  // Toasts from earlier steps would cover the page in the picture.
+  await page.evaluate(() => {
+    document.getElementById('toasts')?.replaceChildren();
+    window.scrollTo(0, 0);
+  });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+const byTestId = (id) => page.getByTestId(id);
+const rowOf = (name) => page.locator(`[data-testid="schedule-row"][data-name="${name}"]`);
+
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'si-ui-'));
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  const log = createWriteStream(path.join(ARTIFACTS, 'runner.log'));
+  runner = spawn(runnerBinary(), [], {
+    cwd: tmp,
+    env: {
+      ...process.env,
+      LISTEN_ADDR: `127.0.0.1:${port}`,
+      DATA_DIR: path.join(tmp, 'data'),
+      API_TOKEN: TOKEN,
+      DISPATCH_INTERVAL_SECS: '1',
+      STATUS_CHECK_INTERVAL_SECS: '1',
+      SANDBOX_RUN_SECS: '1',
+      RUST_LOG: process.env.RUST_LOG || 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  runner.stdout.pipe(log);
+  runner.stderr.pipe(log);
+  runnerExit = new Promise((resolve) => runner.once('exit', resolve));
+  await waitForHealth();
+
+  // A persistent context gives the browser our own temporary profile directory (Playwright refuses a
+  // --user-data-dir argument).
+  context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1366, height: 860 },
+    timezoneId: VIEWER_TZ,
+    locale: 'en-US',
+  });
+  context.setDefaultTimeout(WAIT);
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // The browser logs every 4xx answer; the test provokes 401 (bad token) and 422 (bad cron) on purpose. Anything
+    // else logged as an error (CSP violations, script errors, other statuses) fails the last step.
+    const expected = /^Failed to load resource: the server responded with a status of (401|422) /;
+    if (m.type() === 'error' && !expected.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+  });
+});
+
+after(async () => {
+  await context?.close().catch(() => {});
+  if (runner && runner.exitCode === null) {
+    runner.kill('SIGTERM');
+    const stopped = await Promise.race([runnerExit, new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
+    if (stopped === 'timeout') runner.kill('SIGKILL');
+  }
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+test('the UI is served with a strict content security policy', async () => {
+  const res = await fetch(`${baseUrl}/`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^text\/html/);
+  assert.match(res.headers.get('content-security-policy'), /^default-src 'self'/);
+  assert.equal(res.headers.get('cache-control'), 'no-cache');
+  const js = await fetch(`${baseUrl}/ui/app.js`);
+  assert.match(js.headers.get('content-type'), /javascript/);
+});
+
+test('an analyst schedules an investigation end to end in the browser', async (t) => {
+  const name = `Daily sign-in review ${randomBytes(3).toString('hex')}`;
+
+  await t.test('token prompt: a wrong token is refused with a clear message, the right one is kept', async () => {
+    await page.goto(`${baseUrl}/`);
+    await byTestId('token-input').waitFor();
+    await shot('token');
+    await byTestId('token-input').fill('not-the-token-at-all');
+    await byTestId('token-input').press('Enter');
+    await page.getByTestId('token-error').filter({ hasText: '401' }).waitFor();
+    await byTestId('token-input').fill(TOKEN);
+    await byTestId('token-submit').click();
+    await page.getByRole('heading', { level: 1, name: 'Schedules' }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 1);
+  });
+
+  // A few more schedules make the list (and its screenshot) realistic.
+  for (const extra of [
+    { name: 'Weekly lateral movement hunt', frequency: 'weekly', day_of_week: 'monday', scheduled_time: '06:30', timezone: 'UTC' },
+    { name: 'Monthly audit log completeness', frequency: 'monthly', day_of_month: 'last', scheduled_time: '23:00', timezone: 'Asia/Tokyo' },
+  ]) {
+    const res = await api('POST', '/api/v1/schedules', {
+      user_query: 'Hosts with more than 3 RDP logons from different accounts in the last 7 days in SecurityEvent',
+      persona: 'soc_analyst',
+      ...extra,
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+  }
+
+  await t.test('create through the form: validation round trip and a field error fixed', async () => {
+    await byTestId('create-schedule').click();
+    await page.getByRole('heading', { level: 1, name: 'Create schedule' }).waitFor();
+    // The time zone defaults to the browser's.
+    assert.equal(await byTestId('input-timezone').inputValue(), VIEWER_TZ);
+
+    await byTestId('input-name').fill(name);
+    await byTestId('input-user_query').fill('check for anything suspicious');
+    await byTestId('validate').click();
+    const suggestions = byTestId('validation-suggestions');
+    await suggestions.waitFor();
+    assert.ok((await suggestions.locator('li').count()) >= 1, 'a vague query gets suggestions');
+    assert.match(await byTestId('validation-verdict').textContent(), /vague/i);
+
+    await byTestId('input-user_query').fill(
+      'Failed sign-ins for admin@contoso.com from 203.0.113.7 in SigninLogs in the last 24 hours with more than 5 attempts',
+    );
+    await byTestId('validate').click();
+    await byTestId('validation-verdict').filter({ hasText: /specific enough/i }).waitFor();
+    assert.match(await byTestId('dimension-entities').textContent(), /admin@contoso\.com/);
+
+    // A bad cron expression: the live preview flags it next to the field, and so does submitting.
+    await byTestId('input-frequency').selectOption('custom');
+    await byTestId('input-timezone').fill(SCHEDULE_TZ);
+    await byTestId('input-cron_expression').fill('every morning at eight');
+    await byTestId('error-cron_expression').filter({ hasText: /\S/ }).waitFor();
+    await byTestId('submit').click();
+    await byTestId('error-cron_expression').filter({ hasText: /\S/ }).waitFor();
+    assert.equal(await byTestId('input-cron_expression').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'f-cron_expression', 'focus moves to the bad field');
+    assert.equal(await page.getByRole('heading', { level: 1, name: 'Create schedule' }).count(), 1, 'still on the form');
+
+    await byTestId('input-cron_expression').fill('0 8 * * *');
+    await byTestId('preview-runs').locator('li').nth(4).waitFor();
+    assert.equal(await byTestId('error-cron_expression').textContent(), '');
+    assert.match(await byTestId('preview-runs').textContent(), /08:00/);
+    await shot('form');
+    await byTestId('submit').click();
+    await page.getByRole('heading', { level: 1, name: 'Schedules' }).waitFor();
+  });
+
+  await t.test('the list shows it with its next run in both time zones', async () => {
+    const row = rowOf(name);
+    await row.waitFor();
+    const listed = (await api('GET', '/api/v1/schedules?limit=100')).body.items.find((s) => s.name === name);
+    assert.ok(listed?.next_run_at, 'the API gives a next run');
+    assert.equal((await row.getByTestId('frequency').textContent()).trim(), listed.schedule_description);
+    const inZone = await row.getByTestId('next-run-schedule-tz').textContent();
+    assert.match(inZone, /08:00/);
+    assert.match(inZone, new RegExp(SCHEDULE_TZ));
+    const viewerHhmm = new Intl.DateTimeFormat('en-US', { timeZone: VIEWER_TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+      new Date(listed.next_run_at),
+    );
+    const inViewer = await row.getByTestId('next-run-viewer-tz').textContent();
+    assert.ok(inViewer.includes(viewerHhmm) && inViewer.includes(VIEWER_TZ), `${inViewer} should show ${viewerHhmm} ${VIEWER_TZ}`);
+    assert.equal((await row.getByTestId('status').textContent()).trim(), 'ACTIVE');
+    await page.locator('[data-testid="schedule-row"]').nth(2).waitFor();
+    await shot('schedules');
+    await mkdir(path.join(ROOT, 'docs'), { recursive: true });
+    await copyFile(path.join(ARTIFACTS, 'schedules.png'), path.join(ROOT, 'docs', 'schedules.png'));
+  });
+
+  await t.test('run now from the detail view; the view refreshes itself until the run completes', async () => {
+    await rowOf(name).getByTestId('schedule-link').click();
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+    await byTestId('definition').filter({ hasText: 'admin@contoso.com' }).waitFor();
+    await page.evaluate(() => {
+      window.__notReloaded = true;
+    });
+    await byTestId('action-run').click();
+    const first = byTestId('run-row').first();
+    await first.waitFor();
+    await first.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor({ timeout: RUN_WAIT });
+    assert.equal(await page.evaluate(() => window.__notReloaded), true, 'the page updated in place');
+    assert.equal((await first.getByTestId('run-trigger').textContent()).trim(), 'manual');
+    assert.match(await first.getByTestId('session-id').textContent(), /\S{6,}/);
+    assert.notEqual((await first.getByTestId('run-duration').textContent()).trim(), '—');
+    // Once nothing is in flight the view stops refreshing and says so by clearing its note.
+    await page.waitForFunction(() => document.querySelector('[data-testid="refresh-note"]')?.textContent === '');
+    await shot('detail');
+
+    // The edit form opens with the saved definition; cancelling leaves it untouched.
+    await byTestId('action-edit').click();
+    await page.getByRole('heading', { level: 1, name: `Edit “${name}”` }).waitFor();
+    assert.equal(await byTestId('input-name').inputValue(), name);
+    assert.equal(await byTestId('input-frequency').inputValue(), 'custom');
+    assert.equal(await byTestId('input-cron_expression').inputValue(), '0 8 * * *');
+    assert.equal(await byTestId('input-timezone').inputValue(), SCHEDULE_TZ);
+    await byTestId('preview-runs').locator('li').nth(4).waitFor();
+    await shot('edit');
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.getByRole('heading', { level: 1, name }).waitFor();
+  });
+
+  await t.test('pause and resume from the list', async () => {
+    await byTestId('nav-schedules').click();
+    const row = rowOf(name);
+    await row.getByTestId('action-pause').click();
+    await row.getByTestId('status').filter({ hasText: 'PAUSED' }).waitFor();
+    assert.equal((await row.getByTestId('next-run').textContent()).trim(), 'Paused');
+    await row.getByTestId('action-resume').click();
+    await row.getByTestId('status').filter({ hasText: 'ACTIVE' }).waitFor();
+    await row.getByTestId('next-run-schedule-tz').waitFor();
+    assert.equal((await api('GET', `/api/v1/schedules/${await row.getAttribute('data-id')}`)).body.status, 'ACTIVE');
+  });
+
+  await t.test('delete asks for confirmation first', async () => {
+    const row = rowOf(name);
+    const id = await row.getAttribute('data-id');
+    await row.getByTestId('action-delete').click();
+    await byTestId('confirm-dialog').waitFor();
+    await byTestId('confirm-cancel').click();
+    assert.equal(await rowOf(name).count(), 1, 'cancel keeps it');
+    await row.getByTestId('action-delete').click();
+    await byTestId('confirm-ok').click();
+    await rowOf(name).waitFor({ state: 'detached' });
+    assert.equal((await api('GET', `/api/v1/schedules/${id}`)).status, 404);
+  });
+
+  await t.test('notifications list the completed investigation', async () => {
+    await byTestId('nav-notifications').click();
+    await page.getByRole('heading', { level: 1, name: 'Notifications' }).waitFor();
+    const note = page.locator('[data-testid="notification"][data-event="investigation-completed"]').filter({ hasText: name });
+    await note.first().waitFor();
+    await shot('notifications');
+  });
+
+  await t.test('on a phone the list fits the screen', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await byTestId('nav-schedules').click();
+    await page.locator('[data-testid="schedule-row"]').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the phone screen`);
+    await shot('schedules-phone');
+    await page.setViewportSize({ width: 1366, height: 860 });
+  });
+
+  await t.test('a rejected token brings back the prompt with a clear message', async () => {
+    await page.evaluate(() => sessionStorage.setItem('scheduled-investigations.token', 'revoked-token-0000'));
+    await page.reload();
+    await byTestId('token-message').filter({ hasText: '401' }).waitFor();
+    assert.equal(await byTestId('token-input').isVisible(), true);
+  });
+
+  await t.test('no script errors or CSP violations in the console', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
