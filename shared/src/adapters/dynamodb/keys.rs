@@ -34,6 +34,14 @@
 //!   they finished, notifications [`NOTIFICATION_RETENTION_DAYS`] after creation. Unfinished runs and runs with
 //!   work never carry it.
 //!
+//! - **Write cost**: every index projects `ALL`, so a schedule write (a claim) also rewrites its `by_time`,
+//!   `everyone` and `due` entries, and a run write its `by_time` and `work` entries — about four item writes per
+//!   claim in WCU terms, spread over partitions by the shards. Projecting fewer attributes would save WCU but cost
+//!   a second read per listed item.
+//! - **Retention caveat**: TTL keeps at least the newest 50 runs only for schedules that run 50 times within
+//!   [`RUN_RETENTION_DAYS`] (every schedule more frequent than about every 43 hours); a weekly or monthly
+//!   schedule keeps 90 days of history. Count-based pruning would need an extra read per claim.
+//!
 //! Every index attribute of an item is derived from the domain object in one place ([`schedule_index`],
 //! [`run_index`], [`notification_index`]), and a write is always a whole-item `Put`, so an item's index attributes
 //! can never disagree with its data.

@@ -85,6 +85,8 @@ impl DynamoDbScheduleStore {
     }
 
     /// A whole-item `Put`, applied only if the stored item has `version = expected` (so never to a missing one).
+    /// If an SDK retry follows an attempt that applied, the retry sees its own write and reports `Conflict`: the
+    /// caller re-reads, as after any conflict, and finds the write done.
     async fn put_if_version(&self, item: Item, expected: u64) -> Result<WriteOutcome, StoreError> {
         let result = self
             .client
@@ -113,9 +115,12 @@ impl DynamoDbScheduleStore {
     /// Runs a transaction; `Ok(false)` when it was cancelled because a condition failed or another transaction
     /// was writing the same item (someone else wrote first: nothing was applied).
     async fn transact(&self, actions: Vec<TransactWriteItem>) -> Result<bool, StoreError> {
+        // A token per call makes the SDK's own retries idempotent: if an attempt applied but its answer was lost,
+        // the retry reports success instead of failing its own conditions. Racing callers never share a token.
         let result = self
             .client
             .transact_write_items()
+            .client_request_token(ulid::Ulid::new().to_string())
             .set_transact_items(Some(actions))
             .send()
             .await;
