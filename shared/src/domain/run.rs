@@ -1,6 +1,7 @@
 //! A run: one investigation started for one schedule occurrence (or by "run now"), from claim to outcome.
 
 use crate::domain::ids::{RunId, ScheduleId};
+use crate::domain::schedule::Schedule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -144,6 +145,67 @@ pub struct Run {
 }
 
 impl Run {
+    /// A new run of `schedule` waiting to be started: `pending`, reserved for its creator until `lease_until`
+    /// (after that, any dispatcher tick may start it, with the same idempotency key).
+    pub fn pending(
+        schedule: &Schedule,
+        run_id: RunId,
+        trigger: Trigger,
+        scheduled_for: DateTime<Utc>,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            run_id,
+            schedule_id: schedule.id.clone(),
+            owner: schedule.owner.clone(),
+            schedule_name: schedule.name.clone(),
+            trigger,
+            scheduled_for,
+            status: RunStatus::Pending,
+            session_id: None,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            error: None,
+            summary: None,
+            user_query: schedule.user_query.clone(),
+            persona: schedule.persona.clone(),
+            attempts: 0,
+            work: Some(WorkKind::Start),
+            next_action_at: Some(lease_until),
+            disabled_schedule: false,
+            version: 1,
+        }
+    }
+
+    /// A scheduled occurrence that is not run because an earlier run is still in flight. Terminal at once; not a
+    /// failure; no notification.
+    pub fn skipped(
+        schedule: &Schedule,
+        run_id: RunId,
+        scheduled_for: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut run = Self::pending(
+            schedule,
+            run_id,
+            Trigger::Scheduled,
+            scheduled_for,
+            now,
+            now,
+        );
+        run.status = RunStatus::Skipped;
+        run.finished_at = Some(now);
+        run.duration_ms = Some(0);
+        run.work = None;
+        run.next_action_at = None;
+        run.summary =
+            Some("Skipped: the previous run of this schedule was still in progress.".into());
+        run
+    }
+
     pub fn touch(&mut self) {
         self.version += 1;
     }

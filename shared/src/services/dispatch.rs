@@ -190,40 +190,21 @@ impl Services {
         advanced.touch(now);
         // A one-time schedule has a single occurrence: it always runs, overlap or not.
         let overlap = schedule.runs_in_flight > 0 && schedule.timing.frequency != Frequency::Once;
-        let mut run = Run {
-            run_id: RunId::scheduled(&schedule.id, occurrence),
-            schedule_id: schedule.id.clone(),
-            owner: schedule.owner.clone(),
-            schedule_name: schedule.name.clone(),
-            trigger: Trigger::Scheduled,
-            scheduled_for: occurrence,
-            status: RunStatus::Pending,
-            session_id: None,
-            created_at: now,
-            started_at: None,
-            finished_at: None,
-            duration_ms: None,
-            error: None,
-            summary: None,
-            user_query: schedule.user_query.clone(),
-            persona: schedule.persona.clone(),
-            attempts: 0,
-            work: Some(WorkKind::Start),
-            next_action_at: Some(now + self.lease()),
-            disabled_schedule: false,
-            version: 1,
-        };
-        if overlap {
-            run.status = RunStatus::Skipped;
-            run.finished_at = Some(now);
-            run.duration_ms = Some(0);
-            run.work = None;
-            run.next_action_at = None;
-            run.summary =
-                Some("Skipped: the previous run of this schedule was still in progress.".into());
+        let run_id = RunId::scheduled(&schedule.id, occurrence);
+        let run = if overlap {
+            Run::skipped(&schedule, run_id, occurrence, now)
         } else {
             advanced.runs_in_flight += 1;
-        }
+            Run::pending(
+                &schedule,
+                run_id,
+                Trigger::Scheduled,
+                occurrence,
+                now,
+                now + self.lease(),
+            )
+        };
+
         match self
             .store
             .create_run(&advanced, schedule.version, &run)

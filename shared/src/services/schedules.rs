@@ -2,12 +2,10 @@
 
 use super::Services;
 use crate::domain::error::{FieldError, ServiceError};
-use crate::domain::run::WorkKind;
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
 use crate::domain::validation::{QueryValidation, validate_query};
 use crate::domain::{
-    Caller, Notification, Role, Run, RunId, RunStatus, Schedule, ScheduleId, ScheduleStatus,
-    Trigger,
+    Caller, Notification, Role, Run, RunId, Schedule, ScheduleId, ScheduleStatus, Trigger,
 };
 use crate::ports::{Page, ScheduleFilter, WriteOutcome};
 use chrono::{DateTime, Utc};
@@ -504,29 +502,14 @@ impl Services {
         for _ in 0..WRITE_RETRIES {
             let current = self.visible(caller, id).await?;
             let now = self.clock.now();
-            let run = Run {
-                run_id: RunId::manual(now),
-                schedule_id: current.id.clone(),
-                owner: current.owner.clone(),
-                schedule_name: current.name.clone(),
-                trigger: Trigger::Manual,
-                scheduled_for: now,
-                status: RunStatus::Pending,
-                session_id: None,
-                created_at: now,
-                started_at: None,
-                finished_at: None,
-                duration_ms: None,
-                error: None,
-                summary: None,
-                user_query: current.user_query.clone(),
-                persona: current.persona.clone(),
-                attempts: 0,
-                work: Some(WorkKind::Start),
-                next_action_at: Some(now + self.lease()),
-                disabled_schedule: false,
-                version: 1,
-            };
+            let run = Run::pending(
+                &current,
+                RunId::manual(now),
+                Trigger::Manual,
+                now,
+                now,
+                now + self.lease(),
+            );
             let mut schedule = current.clone();
             schedule.runs_in_flight += 1;
             schedule.touch(now);

@@ -80,6 +80,21 @@ impl World {
         }
     }
 
+    /// Creates a schedule and returns its id.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        input: NewSchedule,
+    ) -> Result<String, crate::ServiceError> {
+        Ok(self
+            .services
+            .create_schedule(caller, input)
+            .await?
+            .schedule
+            .id
+            .to_string())
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         crate::ports::Clock::now(&*self.clock)
     }

@@ -98,13 +98,7 @@ async fn another_users_schedule_is_not_found_and_admins_see_all() -> R {
 async fn lifecycle_transitions_and_conflicts() -> R {
     let w = World::new(at(2026, 6, 1, 12, 0));
     let alice = analyst("alice");
-    let id = w
-        .services
-        .create_schedule(&alice, daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&alice, daily("A", "08:00")).await?;
     let paused = w.services.pause_schedule(&alice, &id).await?;
     assert_eq!(paused.schedule.status, ScheduleStatus::Paused);
     assert_eq!(paused.schedule.next_run_at, None);
@@ -149,13 +143,7 @@ async fn lifecycle_transitions_and_conflicts() -> R {
 async fn edit_recomputes_next_run_only_when_timing_changes() -> R {
     let w = World::new(at(2026, 6, 1, 12, 0));
     let alice = analyst("alice");
-    let id = w
-        .services
-        .create_schedule(&alice, daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&alice, daily("A", "08:00")).await?;
     let renamed = w
         .services
         .update_schedule(
@@ -210,13 +198,7 @@ async fn edit_recomputes_next_run_only_when_timing_changes() -> R {
 #[tokio::test]
 async fn a_due_occurrence_is_claimed_once_and_started_with_its_run_id_as_idempotency_key() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w
-        .services
-        .create_schedule(&analyst("alice"), daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&analyst("alice"), daily("A", "08:00")).await?;
     w.clock.set(at(2026, 6, 1, 8, 0));
     let report = w.services.dispatch_due(w.now(), None).await?;
     assert_eq!((report.claimed, report.started), (1, 1));
@@ -272,13 +254,7 @@ async fn concurrent_dispatchers_create_exactly_one_run_per_occurrence() -> R {
 #[tokio::test]
 async fn missed_occurrences_after_an_outage_are_coalesced_into_one_run() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w
-        .services
-        .create_schedule(&analyst("alice"), daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&analyst("alice"), daily("A", "08:00")).await?;
     w.clock.set(at(2026, 6, 4, 9, 30)); // three days down
     let report = w.services.dispatch_due(w.now(), None).await?;
     assert_eq!(report.claimed, 1);
@@ -301,13 +277,7 @@ async fn missed_occurrences_after_an_outage_are_coalesced_into_one_run() -> R {
 #[tokio::test]
 async fn an_occurrence_during_a_running_run_is_skipped_not_failed() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w
-        .services
-        .create_schedule(&analyst("alice"), daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&analyst("alice"), daily("A", "08:00")).await?;
     w.clock.set(at(2026, 6, 1, 8, 0));
     w.services.dispatch_due(w.now(), None).await?;
     w.clock.set(at(2026, 6, 2, 8, 0)); // still running a day later (timeout is 2 h, but nobody checked)
@@ -333,13 +303,7 @@ async fn an_occurrence_during_a_running_run_is_skipped_not_failed() -> R {
 #[tokio::test]
 async fn engine_backpressure_defers_the_start_without_failing() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w
-        .services
-        .create_schedule(&analyst("alice"), daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&analyst("alice"), daily("A", "08:00")).await?;
     w.engine.push_start(Err(EngineError::Backpressure {
         retry_after: std::time::Duration::from_secs(90),
     }));
@@ -373,13 +337,7 @@ async fn transient_start_errors_are_retried_then_fail_as_engine_unavailable() ->
         ..Default::default()
     };
     let w = World::with_config(at(2026, 6, 1, 7, 0), config);
-    let id = w
-        .services
-        .create_schedule(&analyst("alice"), daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&analyst("alice"), daily("A", "08:00")).await?;
     for _ in 0..3 {
         w.engine.push_start(Err(EngineError::Unavailable(
             "503 Sentinel unreachable".into(),
@@ -410,13 +368,7 @@ async fn transient_start_errors_are_retried_then_fail_as_engine_unavailable() ->
 #[tokio::test]
 async fn a_rejected_start_fails_at_once_and_notifies() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w
-        .services
-        .create_schedule(&analyst("alice"), daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&analyst("alice"), daily("A", "08:00")).await?;
     w.engine.push_start(Err(EngineError::Rejected {
         status: 401,
         detail: "bad API key".into(),
@@ -440,13 +392,7 @@ async fn a_rejected_start_fails_at_once_and_notifies() -> R {
 async fn a_completed_run_records_duration_summary_and_notifies() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w
-        .services
-        .create_schedule(&alice, daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&alice, daily("A", "08:00")).await?;
     let run = w.services.run_now(&alice, &id).await?;
     let session = run.session_id.clone().unwrap();
     w.clock.advance(Duration::minutes(3));
@@ -495,13 +441,7 @@ async fn a_completed_run_records_duration_summary_and_notifies() -> R {
 async fn five_consecutive_failures_disable_the_schedule_until_resumed() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w
-        .services
-        .create_schedule(&alice, daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&alice, daily("A", "08:00")).await?;
     for i in 0..5 {
         let run = w.services.run_now(&alice, &id).await?;
         let session = run.session_id.unwrap();
@@ -550,13 +490,7 @@ async fn five_consecutive_failures_disable_the_schedule_until_resumed() -> R {
 async fn a_completed_run_resets_the_failure_counter() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w
-        .services
-        .create_schedule(&alice, daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&alice, daily("A", "08:00")).await?;
     for outcome in [false, false, true] {
         let session = w.services.run_now(&alice, &id).await?.session_id.unwrap();
         let state = if outcome {
@@ -619,13 +553,7 @@ async fn a_once_schedule_completes_after_its_run() -> R {
 async fn a_run_past_its_timeout_fails_as_timed_out() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w
-        .services
-        .create_schedule(&alice, daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&alice, daily("A", "08:00")).await?;
     w.services.run_now(&alice, &id).await?;
     w.clock.advance(Duration::minutes(119));
     assert_eq!(w.services.check_runs(w.now()).await?.still_running, 1);
@@ -642,13 +570,7 @@ async fn a_dispatcher_that_dies_mid_start_loses_nothing_and_duplicates_nothing()
     // dropped, as when the process or the Lambda is killed). The run is durable as `pending` with a lease; after
     // the lease a later tick starts it once, with the same idempotency key.
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w
-        .services
-        .create_schedule(&analyst("alice"), daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&analyst("alice"), daily("A", "08:00")).await?;
     w.clock.set(at(2026, 6, 1, 8, 0));
     w.engine.set_hanging(true);
     let died = tokio::time::timeout(
@@ -694,13 +616,7 @@ async fn a_dispatcher_that_dies_mid_start_loses_nothing_and_duplicates_nothing()
 #[tokio::test]
 async fn a_transient_start_error_is_retried_with_the_same_idempotency_key() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
-    let id = w
-        .services
-        .create_schedule(&analyst("alice"), daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&analyst("alice"), daily("A", "08:00")).await?;
     w.engine
         .push_start(Err(EngineError::Unavailable("connection reset".into())));
     w.clock.set(at(2026, 6, 1, 8, 0));
@@ -722,13 +638,7 @@ async fn a_transient_start_error_is_retried_with_the_same_idempotency_key() -> R
 async fn a_failed_publish_keeps_the_outbox_mark_and_is_retried() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w
-        .services
-        .create_schedule(&alice, daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&alice, daily("A", "08:00")).await?;
     w.engine.push_start(Err(EngineError::Rejected {
         status: 403,
         detail: "forbidden".into(),
@@ -756,13 +666,7 @@ async fn a_failed_publish_keeps_the_outbox_mark_and_is_retried() -> R {
 async fn preview_lists_the_next_runs_strictly_after_from() -> R {
     let w = World::new(at(2026, 6, 1, 7, 0));
     let alice = analyst("alice");
-    let id = w
-        .services
-        .create_schedule(&alice, daily("A", "08:00"))
-        .await?
-        .schedule
-        .id
-        .to_string();
+    let id = w.create(&alice, daily("A", "08:00")).await?;
     let p = w
         .services
         .preview_schedule(&alice, &id, Some(3), Some(at(2026, 6, 10, 8, 0)))
