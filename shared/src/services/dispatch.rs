@@ -155,7 +155,11 @@ impl Services {
                 }
             }
         }
-        tracing::info!(?report, "dispatch tick finished");
+        if report == DispatchReport::default() {
+            tracing::debug!("dispatch tick: nothing due");
+        } else {
+            tracing::info!(?report, "dispatch tick finished");
+        }
         Ok(report)
     }
 

@@ -72,7 +72,11 @@ impl Services {
             }
         }
         report.notifications_sent = self.deliver_notifications(now).await?;
-        tracing::info!(?report, "status check finished");
+        if report == CheckReport::default() {
+            tracing::debug!("status check: nothing in flight");
+        } else {
+            tracing::info!(?report, "status check finished");
+        }
         Ok(report)
     }
 
