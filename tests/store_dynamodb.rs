@@ -46,7 +46,8 @@ async fn index_and_ttl_attributes_follow_the_domain_state() -> anyhow::Result<()
     );
     assert!(item.contains_key(keys::DUE_SHARD) && item.contains_key(keys::LIST_KEY));
 
-    // A pending run has work and no expiry; once skipped (finished, nothing to do) it expires and leaves `work`.
+    // A pending run has work and no expiry; a skipped one (finished, nothing to do) leaves `work` and is written
+    // without expiry too: runs expire by count (see `old_runs_beyond_the_history_are_marked_to_expire`).
     let pending = run(&s, at(1, 8, 0));
     assert!(claim(&store, &mut s, &pending).await?.applied());
     let item = raw_item(&store, &keys::run_key(&s.id, &pending.run_id)).await;
@@ -56,11 +57,7 @@ async fn index_and_ttl_attributes_follow_the_domain_state() -> anyhow::Result<()
     assert!(claim(&store, &mut s, &done).await?.applied());
     let item = raw_item(&store, &keys::run_key(&s.id, &done.run_id)).await;
     assert!(!item.contains_key(keys::WORK_KEY) && !item.contains_key(keys::WORK_AT));
-    let expected = at(2, 8, 0).timestamp() + keys::RUN_RETENTION_DAYS * 86_400;
-    assert_eq!(
-        item.get(keys::EXPIRES_AT),
-        Some(&AttributeValue::N(expected.to_string()))
-    );
+    assert!(!item.contains_key(keys::EXPIRES_AT));
 
     let n = notification("ntf_1", "alice", at(3, 0, 0));
     store.put_notification(&n).await?;
@@ -114,4 +111,47 @@ async fn an_unreachable_table_is_unavailable() {
     let store = DynamoDbScheduleStore::new(client, tests::moto::unique_table_name("missing"));
     let err = store.get_schedule(&"sch_a".into()).await;
     assert!(matches!(err, Err(StoreError::Unavailable(_))), "{err:?}");
+}
+
+#[tokio::test]
+async fn old_runs_beyond_the_history_are_marked_to_expire() -> anyhow::Result<()> {
+    let (client, table) = tests::moto::fresh_store_table().await;
+    let store = DynamoDbScheduleStore::new(client, table);
+    let mut s = schedule("sch_a", "alice", at(1, 7, 0));
+    store.insert_schedule(&s).await?;
+    // 55 finished runs, one per hour, then one in flight that finishes.
+    let mut finished = Vec::new();
+    for i in 0..55u32 {
+        let r = skipped_run(&s, at(1 + i / 24, i % 24, 0));
+        assert!(claim(&store, &mut s, &r).await?.applied());
+        finished.push(r);
+    }
+    let live = run(&s, at(10, 0, 0));
+    assert!(claim(&store, &mut s, &live).await?.applied());
+    let mut done = live.clone();
+    done.finish(
+        shared::domain::RunStatus::Completed,
+        at(10, 0, 5),
+        None,
+        None,
+    );
+    done.work = None;
+    done.next_action_at = None;
+    done.touch();
+    let mut s2 = s.clone();
+    s2.touch(at(10, 0, 5));
+    assert!(
+        store
+            .finish_run(&done, live.version, &s2, s.version)
+            .await?
+            .applied()
+    );
+
+    // Newest 50 = the finished live run and the 49 newest skipped ones; the 6 oldest are marked.
+    for (i, r) in finished.iter().enumerate() {
+        let item = raw_item(&store, &keys::run_key(&s.id, &r.run_id)).await;
+        assert_eq!(item.contains_key(keys::EXPIRES_AT), i < 6, "run {i}");
+    }
+    assert_eq!(store.list_runs(&s.id, 50).await?.len(), 50);
+    Ok(())
 }

@@ -30,17 +30,18 @@
 //!   next run) and `work` (`work_key` = `{kind}#{shard}` → `work_at`, only while the run has work and a time),
 //!   sharded the same way; a tick queries every shard with `<= now` and merges earliest first. GSIs are eventually
 //!   consistent: they only propose candidates, the conditional write decides.
-//! - **TTL** `expires_at` (epoch seconds): finished runs with no work left expire [`RUN_RETENTION_DAYS`] after
-//!   they finished, notifications [`NOTIFICATION_RETENTION_DAYS`] after creation. Unfinished runs and runs with
-//!   work never carry it.
+//! - **TTL** `expires_at` (epoch seconds): notifications expire [`NOTIFICATION_RETENTION_DAYS`] after creation.
+//!   Runs are written without it; after each finished run the store marks the schedule's finished runs beyond
+//!   the newest [`RUN_HISTORY`] as expired (count-based, so a weekly schedule keeps its 50 runs as a minutely one
+//!   does). Unfinished runs and runs with work never carry it.
 //!
 //! - **Write cost**: every index projects `ALL`, so a schedule write (a claim) also rewrites its `by_time`,
 //!   `everyone` and `due` entries, and a run write its `by_time` and `work` entries — about four item writes per
 //!   claim in WCU terms, spread over partitions by the shards. Projecting fewer attributes would save WCU but cost
 //!   a second read per listed item.
-//! - **Retention caveat**: TTL keeps at least the newest 50 runs only for schedules that run 50 times within
-//!   [`RUN_RETENTION_DAYS`] (every schedule more frequent than about every 43 hours); a weekly or monthly
-//!   schedule keeps 90 days of history. Count-based pruning would need an extra read per claim.
+//! - **Retention cost**: marking old runs is one `by_time` query per finished run (about [`RUN_HISTORY`] items,
+//!   keys and status only matter) plus one update per newly expired run; it runs in the status checker, never in
+//!   the claim, so a claim stays two item writes.
 //!
 //! Every index attribute of an item is derived from the domain object in one place ([`schedule_index`],
 //! [`run_index`], [`notification_index`]), and a write is always a whole-item `Put`, so an item's index attributes
@@ -84,9 +85,8 @@ pub const WORK: &str = "work";
 /// entries under shards no longer queried, so it is a constant of the layout, not a setting.
 pub const SHARDS: u32 = 4;
 
-/// Finished runs without pending work expire this long after they finished. Run history is listed 50 at a
-/// time; a schedule running at least daily keeps far more than 50 runs within this window.
-pub const RUN_RETENTION_DAYS: i64 = 90;
+/// Finished runs kept per schedule before older ones are marked to expire (TTL).
+pub const RUN_HISTORY: usize = 50;
 
 /// The item kinds, as the prefix of `all_pk`.
 const SCHEDULES: &str = "SCH";
@@ -213,23 +213,21 @@ pub fn schedule_index(s: &Schedule) -> IndexAttributes {
     }
 }
 
-/// A run is listed under its schedule, work-indexed while it has work and a time for it, and expires only once
-/// it is finished with nothing left to do.
+/// A run is listed under its schedule and work-indexed while it has work and a time for it. It is written
+/// without `expires_at`: only [`may_expire`] runs beyond the newest [`RUN_HISTORY`] are marked, by the store.
 pub fn run_index(r: &Run) -> IndexAttributes {
     let work = r.work.zip(r.next_action_at);
-    let expires_at = match (r.status.is_terminal(), r.work, r.finished_at) {
-        (true, None, Some(finished)) => {
-            Some(epoch_seconds(finished + Duration::days(RUN_RETENTION_DAYS)))
-        }
-        _ => None,
-    };
     IndexAttributes {
         list_key: Some(list_key(r.scheduled_for, r.run_id.as_str())),
         work_key: work.map(|(kind, _)| work_key(kind, shard_of(r.run_id.as_str()))),
         work_at: work.map(|(_, at)| time_key(at)),
-        expires_at,
         ..IndexAttributes::default()
     }
+}
+
+/// Whether a run may ever expire: finished, with nothing left to do.
+pub fn may_expire(r: &Run) -> bool {
+    r.status.is_terminal() && r.work.is_none()
 }
 
 pub fn notification_index(n: &Notification) -> IndexAttributes {
@@ -403,8 +401,8 @@ mod tests {
         let done = run_index(&sample_run(RunStatus::Completed, None, Some(t(8, 5, 0, 0))));
         assert_eq!((done.work_key, done.work_at), (None, None));
         assert_eq!(
-            done.expires_at,
-            Some((t(8, 5, 0, 0) + Duration::days(RUN_RETENTION_DAYS)).timestamp())
+            done.expires_at, None,
+            "runs expire by count, marked by the store"
         );
         assert_eq!(
             done.list_key.as_deref(),

@@ -63,6 +63,49 @@ impl DynamoDbScheduleStore {
         Self::new(Client::new(&config), table)
     }
 
+    /// Marks the schedule's finished runs beyond the newest [`keys::RUN_HISTORY`] to expire now (DynamoDB's TTL
+    /// deletes them within a day or two). Runs already marked, unfinished or with work left are not touched.
+    async fn expire_old_runs(&self, schedule_id: &ScheduleId) -> Result<u64, StoreError> {
+        // Marked runs linger until TTL deletes them, so read a little past the history to find new ones.
+        let q =
+            IndexQuery::newest_first(keys::BY_TIME, keys::schedule_partition(schedule_id), None);
+        let items = self.query_items(&q, keys::RUN_HISTORY + 200).await?;
+        let now = chrono::Utc::now().timestamp();
+        let mut marked = 0;
+        for item in items.into_iter().skip(keys::RUN_HISTORY) {
+            if item.contains_key(keys::EXPIRES_AT) {
+                continue;
+            }
+            let run: Run = from_item(item)?;
+            if !keys::may_expire(&run) {
+                continue;
+            }
+            let key = keys::run_key(&run.schedule_id, &run.run_id);
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_item(&key)))
+                .update_expression("SET #e = :e")
+                .condition_expression("#v = :v")
+                .expression_attribute_names("#e", keys::EXPIRES_AT)
+                .expression_attribute_names("#v", "version")
+                .expression_attribute_values(":e", AttributeValue::N(now.to_string()))
+                .expression_attribute_values(":v", AttributeValue::N(run.version.to_string()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => marked += 1,
+                // Written meanwhile: the next finish looks again.
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(unavailable(e)),
+            }
+        }
+        Ok(marked)
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -441,7 +484,7 @@ impl ScheduleStore for DynamoDbScheduleStore {
         expected_version: u64,
         run: &Run,
     ) -> Result<WriteOutcome, StoreError> {
-        // Old finished runs are dropped by TTL (`expires_at`), not here: a claim stays two item writes.
+        // Old finished runs are marked for TTL after a run finishes, not here: a claim stays two item writes.
         let actions = vec![
             self.put_action(
                 items::schedule_item(schedule)?,
@@ -478,7 +521,14 @@ impl ScheduleStore for DynamoDbScheduleStore {
                 Condition::Version(schedule_expected_version),
             )?,
         ];
-        Ok(outcome(self.transact(actions).await?))
+        let result = outcome(self.transact(actions).await?);
+        if result.applied() {
+            // Retention is best effort: a failure here leaves old runs for the next finish to mark.
+            if let Err(e) = self.expire_old_runs(&run.schedule_id).await {
+                tracing::warn!(schedule_id = %run.schedule_id, error = %e, "could not mark old runs to expire");
+            }
+        }
+        Ok(result)
     }
 
     async fn get_run(
