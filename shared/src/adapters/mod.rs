@@ -3,6 +3,8 @@
 pub mod memory;
 pub mod notify_local;
 
+#[cfg(feature = "aws-notify")]
+pub mod aws_notify;
 #[cfg(feature = "engine-http")]
 pub mod engine_http;
 #[cfg(feature = "sandbox")]
