@@ -117,11 +117,17 @@ pub fn email_text(n: &Notification) -> String {
     shortened.text()
 }
 
-/// A subject SNS accepts: printable ASCII only (others become `?`), no line breaks, under 100 characters.
+/// A subject SNS accepts: printable ASCII only (line breaks and other control characters become spaces, other
+/// characters `?`), starting with a visible character, under 100 characters.
 pub fn sns_subject(subject: &str) -> String {
     let cleaned: String = subject
+        .trim()
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| match c {
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            c if c.is_whitespace() || c.is_control() => ' ',
+            _ => '?',
+        })
         .take(MAX_SUBJECT_CHARS)
         .collect();
     let trimmed = cleaned.trim();
@@ -328,7 +334,7 @@ mod tests {
         let s = sns_subject(&format!("Investigation failed: {}\nsecond line {}", "é", "y".repeat(200)));
         assert!(s.len() <= MAX_SUBJECT_CHARS);
         assert!(s.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{s}");
-        assert!(s.starts_with("Investigation failed: ?"));
+        assert!(s.starts_with("Investigation failed: ? second line yyy"), "{s}");
         assert_eq!(sns_subject("\n\t"), "Scheduled investigation");
     }
 
