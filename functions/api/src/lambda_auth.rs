@@ -25,7 +25,10 @@ pub struct JwtClaimsAuth {
 
 impl Default for JwtClaimsAuth {
     fn default() -> Self {
-        Self { roles_claims: DEFAULT_ROLES_CLAIMS.map(String::from).to_vec(), admin_role: "admin".into() }
+        Self {
+            roles_claims: DEFAULT_ROLES_CLAIMS.map(String::from).to_vec(),
+            admin_role: "admin".into(),
+        }
     }
 }
 
@@ -41,8 +44,16 @@ impl JwtClaimsAuth {
 
     /// From `ROLES_CLAIM` and `ADMIN_ROLE` (default `admin`).
     pub fn from_env() -> Self {
-        let var = |name| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        Self::new(var("ROLES_CLAIM"), var("ADMIN_ROLE").unwrap_or_else(|| "admin".into()))
+        let var = |name| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Self::new(
+            var("ROLES_CLAIM"),
+            var("ADMIN_ROLE").unwrap_or_else(|| "admin".into()),
+        )
     }
 
     /// The caller the claims describe.
@@ -52,16 +63,23 @@ impl JwtClaimsAuth {
             .filter_map(|c| claims.get(*c))
             .map(|v| v.trim())
             .find(|v| !v.is_empty())
-            .ok_or_else(|| ApiError::Unauthorized("the token has neither an `oid` nor a `sub` claim".into()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the token has neither an `oid` nor a `sub` claim".into())
+            })?;
         if user.chars().count() > MAX_USER_CHARS || user.chars().any(char::is_control) {
-            return Err(ApiError::Unauthorized("the token's subject is not a usable user id".into()));
+            return Err(ApiError::Unauthorized(
+                "the token's subject is not a usable user id".into(),
+            ));
         }
         let is_admin = self
             .roles_claims
             .iter()
             .filter_map(|c| claims.get(c))
-            .any(|value| claim_values(value).iter().any(|r| *r == self.admin_role));
-        Ok(Caller { user: user.to_owned(), role: if is_admin { Role::Admin } else { Role::Analyst } })
+            .any(|value| claim_values(value).contains(&self.admin_role));
+        Ok(Caller {
+            user: user.to_owned(),
+            role: if is_admin { Role::Admin } else { Role::Analyst },
+        })
     }
 }
 
@@ -69,14 +87,18 @@ impl JwtClaimsAuth {
 impl Authenticator for JwtClaimsAuth {
     async fn authenticate(&self, parts: &Parts) -> Result<Caller, ApiError> {
         let claims = match parts.extensions.get::<RequestContext>() {
-            Some(RequestContext::ApiGatewayV2(context)) => {
-                context.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|jwt| &jwt.claims)
-            }
+            Some(RequestContext::ApiGatewayV2(context)) => context
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .map(|jwt| &jwt.claims),
             _ => None,
         };
         match claims {
             Some(claims) if !claims.is_empty() => self.caller_from_claims(claims),
-            _ => Err(ApiError::Unauthorized("no verified JWT claims in the request context".into())),
+            _ => Err(ApiError::Unauthorized(
+                "no verified JWT claims in the request context".into(),
+            )),
         }
     }
 }
@@ -102,27 +124,66 @@ mod tests {
     use super::*;
 
     fn claims(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn reads_user_and_role_from_claims() {
         let auth = JwtClaimsAuth::default();
-        let c = auth.caller_from_claims(&claims(&[("sub", "s-1"), ("oid", "o-1"), ("roles", "[analyst admin]")])).unwrap();
-        assert_eq!(c, Caller { user: "o-1".into(), role: Role::Admin });
-        let c = auth.caller_from_claims(&claims(&[("sub", "s-1"), ("cognito:groups", "[\"admin\"]")])).unwrap();
-        assert_eq!(c, Caller { user: "s-1".into(), role: Role::Admin });
-        let c = auth.caller_from_claims(&claims(&[("sub", "s-1"), ("roles", "[administrators]")])).unwrap();
-        assert_eq!(c.role, Role::Analyst, "a role merely containing the word is not the admin role");
-        assert!(auth.caller_from_claims(&claims(&[("roles", "[admin]")])).is_err());
+        let c = auth
+            .caller_from_claims(&claims(&[
+                ("sub", "s-1"),
+                ("oid", "o-1"),
+                ("roles", "[analyst admin]"),
+            ]))
+            .unwrap();
+        assert_eq!(
+            c,
+            Caller {
+                user: "o-1".into(),
+                role: Role::Admin
+            }
+        );
+        let c = auth
+            .caller_from_claims(&claims(&[
+                ("sub", "s-1"),
+                ("cognito:groups", "[\"admin\"]"),
+            ]))
+            .unwrap();
+        assert_eq!(
+            c,
+            Caller {
+                user: "s-1".into(),
+                role: Role::Admin
+            }
+        );
+        let c = auth
+            .caller_from_claims(&claims(&[("sub", "s-1"), ("roles", "[administrators]")]))
+            .unwrap();
+        assert_eq!(
+            c.role,
+            Role::Analyst,
+            "a role merely containing the word is not the admin role"
+        );
+        assert!(
+            auth.caller_from_claims(&claims(&[("roles", "[admin]")]))
+                .is_err()
+        );
     }
 
     #[test]
     fn the_roles_claim_and_admin_role_are_configurable() {
         let auth = JwtClaimsAuth::new(Some("groups".into()), "soc-admins");
-        let c = auth.caller_from_claims(&claims(&[("sub", "u"), ("groups", "readers,soc-admins")])).unwrap();
+        let c = auth
+            .caller_from_claims(&claims(&[("sub", "u"), ("groups", "readers,soc-admins")]))
+            .unwrap();
         assert_eq!(c.role, Role::Admin);
-        let c = auth.caller_from_claims(&claims(&[("sub", "u"), ("roles", "[soc-admins]")])).unwrap();
+        let c = auth
+            .caller_from_claims(&claims(&[("sub", "u"), ("roles", "[soc-admins]")]))
+            .unwrap();
         assert_eq!(c.role, Role::Analyst, "only the configured claim counts");
     }
 }

@@ -5,6 +5,8 @@ pub mod auth;
 pub mod error;
 #[cfg(feature = "lambda")]
 pub mod lambda_auth;
+#[cfg(feature = "lambda")]
+pub mod lambda_auth;
 mod openapi;
 
 use auth::{Authenticator, CallerExt};

@@ -9,7 +9,9 @@ use axum::body::Body;
 use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use shared::adapters::memory::{FixedClock, MemoryScheduleStore, RecordingNotifier, ScriptedEngine};
+use shared::adapters::memory::{
+    FixedClock, MemoryScheduleStore, RecordingNotifier, ScriptedEngine,
+};
 use shared::config::ServiceConfig;
 use shared::domain::{Caller, Role, ScheduleId};
 use shared::ports::ScheduleStore;
@@ -54,7 +56,9 @@ fn events_dir() -> PathBuf {
 async fn seeded_services() -> Result<(Services, Arc<ScriptedEngine>)> {
     let store = Arc::new(MemoryScheduleStore::new());
     let engine = Arc::new(ScriptedEngine::new());
-    let clock = Arc::new(FixedClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 7, 59, 30).unwrap()));
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 3, 2, 7, 59, 30).unwrap(),
+    ));
     let services = Services::new(
         store.clone(),
         engine.clone(),
@@ -62,7 +66,10 @@ async fn seeded_services() -> Result<(Services, Arc<ScriptedEngine>)> {
         clock,
         ServiceConfig::default(),
     );
-    let alice = Caller { user: ALICE.into(), role: Role::Analyst };
+    let alice = Caller {
+        user: ALICE.into(),
+        role: Role::Analyst,
+    };
     let input: NewSchedule = serde_json::from_value(serde_json::json!({
         "name": "Impossible travel for VPN users",
         "query": "List sign-ins for vpn-users@contoso.com from more than 2 countries in the last 24 hours",
@@ -71,18 +78,24 @@ async fn seeded_services() -> Result<(Services, Arc<ScriptedEngine>)> {
         "scheduled_time": "09:00",
         "timezone": "Europe/Berlin"
     }))?;
-    let created = services.create_schedule(&alice, input).await.context("seeding a schedule")?;
-    // Re-insert it under the id the fixtures use (ids are generated; fixtures need a fixed one).
+    let created = services
+        .create_schedule(&alice, input)
+        .await
+        .context("seeding a schedule")?;
+    // Re-insert it under the id the fixtures use (ids are generated; fixtures need a fixed one), and soft-delete
+    // the original so listings see one seeded schedule.
     let mut schedule = created.schedule;
+    let generated = schedule.id.clone();
     schedule.id = ScheduleId::from(SCHEDULE_ID);
     store.insert_schedule(&schedule).await?;
+    services.delete_schedule(&alice, generated.as_str()).await?;
     Ok((services, engine))
 }
 
 async fn invoke(router: &axum::Router, file: &str) -> Result<(u16, Value)> {
     let text = std::fs::read_to_string(events_dir().join(format!("{file}.json")))?;
-    let request =
-        lambda_http::request::from_str(&text).with_context(|| format!("{file}.json is not an API Gateway request"))?;
+    let request = lambda_http::request::from_str(&text)
+        .with_context(|| format!("{file}.json is not an API Gateway request"))?;
     let response = router.clone().oneshot(request.map(Body::new)).await?;
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await?.to_bytes();
@@ -98,7 +111,14 @@ async fn invoke(router: &axum::Router, file: &str) -> Result<(u16, Value)> {
 async fn every_api_event_gets_its_expected_response() -> Result<()> {
     // Given: every fixture on disk is in the table (a new fixture without an expectation fails here).
     let mut on_disk: Vec<String> = std::fs::read_dir(events_dir())?
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().trim_end_matches(".json").to_owned()))
+        .map(|e| {
+            e.map(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".json")
+                    .to_owned()
+            })
+        })
         .collect::<Result<_, _>>()?;
     on_disk.sort();
     let mut listed: Vec<String> = EXPECTED.iter().map(|(f, _)| f.to_string()).collect();
@@ -112,10 +132,16 @@ async fn every_api_event_gets_its_expected_response() -> Result<()> {
     let mut bodies = HashMap::new();
     for (file, expected) in EXPECTED {
         let (status, body) = invoke(&router, file).await?;
-        ensure!(status == *expected, "{file}: expected {expected}, got {status}: {body}");
+        ensure!(
+            status == *expected,
+            "{file}: expected {expected}, got {status}: {body}"
+        );
         bodies.insert(*file, body);
     }
-    assert_eq!(bodies["create-schedule"]["owner"], ALICE, "the owner comes from the verified claims");
+    assert_eq!(
+        bodies["create-schedule"]["owner"], ALICE,
+        "the owner comes from the verified claims"
+    );
     assert_eq!(bodies["get-schedule"]["id"], SCHEDULE_ID);
     assert!(bodies["get-schedule-other-user"]["detail"].is_string());
     assert!(
@@ -124,11 +150,23 @@ async fn every_api_event_gets_its_expected_response() -> Result<()> {
         bodies["create-schedule-invalid"]
     );
     assert_eq!(bodies["update-schedule"]["scheduled_time"], "07:30");
-    assert_eq!(bodies["preview-definition"]["runs"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        bodies["preview-definition"]["runs"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
     assert_eq!(bodies["run-now"]["trigger"], "manual");
     assert_eq!(bodies["me"]["user"], ALICE);
-    assert_eq!(bodies["list-schedules-admin"]["total"], 2, "the admin sees every owner's schedules");
-    assert_eq!(engine.started().len(), 1, "run-now started exactly one investigation");
+    assert_eq!(
+        bodies["list-schedules-admin"]["total"], 2,
+        "the admin sees every owner's schedules"
+    );
+    assert_eq!(
+        engine.started().len(),
+        1,
+        "run-now started exactly one investigation"
+    );
     Ok(())
 }
 
@@ -138,7 +176,9 @@ async fn the_admin_role_comes_from_the_groups_claim() -> Result<()> {
     let router = api::router(services, Arc::new(JwtClaimsAuth::default()));
     let text = std::fs::read_to_string(events_dir().join("me.json"))?;
     // The admin fixture's claims, on the /me route.
-    let admin: Value = serde_json::from_str(&std::fs::read_to_string(events_dir().join("list-schedules-admin.json"))?)?;
+    let admin: Value = serde_json::from_str(&std::fs::read_to_string(
+        events_dir().join("list-schedules-admin.json"),
+    )?)?;
     let mut me: Value = serde_json::from_str(&text)?;
     me["requestContext"]["authorizer"] = admin["requestContext"]["authorizer"].clone();
     let request = lambda_http::request::from_str(&me.to_string())?;

@@ -20,7 +20,9 @@ impl FromStr for SecretSource {
         match s.trim().to_ascii_lowercase().as_str() {
             "secretsmanager" | "secrets-manager" => Ok(Self::SecretsManager),
             "ssm" | "parameterstore" | "parameter-store" => Ok(Self::Ssm),
-            other => Err(format!("unknown secret source {other:?} (secretsmanager or ssm)")),
+            other => Err(format!(
+                "unknown secret source {other:?} (secretsmanager or ssm)"
+            )),
         }
     }
 }
@@ -57,15 +59,26 @@ impl LambdaConfig {
 
     /// The same from any lookup (tests pass a map instead of touching the process environment).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, WiringError> {
-        let var = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let required = |name: &str| var(name).ok_or_else(|| WiringError::Config(format!("{name} is not set")));
-        fn parsed<T: FromStr>(name: &str, value: Option<String>, default: T) -> Result<T, WiringError>
+        let var = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required =
+            |name: &str| var(name).ok_or_else(|| WiringError::Config(format!("{name} is not set")));
+        fn parsed<T: FromStr>(
+            name: &str,
+            value: Option<String>,
+            default: T,
+        ) -> Result<T, WiringError>
         where
             T::Err: std::fmt::Display,
         {
             match value {
                 None => Ok(default),
-                Some(v) => v.parse().map_err(|e| WiringError::Config(format!("{name}={v:?} is not valid: {e}"))),
+                Some(v) => v
+                    .parse()
+                    .map_err(|e| WiringError::Config(format!("{name}={v:?} is not valid: {e}"))),
             }
         }
 
@@ -76,25 +89,39 @@ impl LambdaConfig {
                 var("RUN_TIMEOUT_SECS"),
                 defaults.run_timeout.as_secs(),
             )?),
-            dispatch_concurrency: parsed("DISPATCH_CONCURRENCY", var("DISPATCH_CONCURRENCY"), defaults.dispatch_concurrency)?,
+            dispatch_concurrency: parsed(
+                "DISPATCH_CONCURRENCY",
+                var("DISPATCH_CONCURRENCY"),
+                defaults.dispatch_concurrency,
+            )?,
             ..defaults
         };
         if service.run_timeout.is_zero() || service.dispatch_concurrency == 0 {
-            return Err(WiringError::Config("RUN_TIMEOUT_SECS and DISPATCH_CONCURRENCY must be positive".into()));
+            return Err(WiringError::Config(
+                "RUN_TIMEOUT_SECS and DISPATCH_CONCURRENCY must be positive".into(),
+            ));
         }
         if let Some(tz) = var("DEFAULT_TIMEZONE") {
-            service.default_timezone = tz
-                .parse()
-                .map_err(|_| WiringError::Config(format!("DEFAULT_TIMEZONE={tz:?} is not an IANA time zone")))?;
+            service.default_timezone = tz.parse().map_err(|_| {
+                WiringError::Config(format!("DEFAULT_TIMEZONE={tz:?} is not an IANA time zone"))
+            })?;
         }
         if let Some(p) = var("PERSONAS") {
-            service.personas = p.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
+            service.personas = p
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
         }
         let engine_secret = match var("ENGINE_SECRET_NAME") {
             None => None,
             Some(name) => Some(SecretRef {
                 name,
-                source: parsed("ENGINE_SECRET_SOURCE", var("ENGINE_SECRET_SOURCE"), SecretSource::SecretsManager)?,
+                source: parsed(
+                    "ENGINE_SECRET_SOURCE",
+                    var("ENGINE_SECRET_SOURCE"),
+                    SecretSource::SecretsManager,
+                )?,
             }),
         };
         Ok(Self {
@@ -115,7 +142,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<LambdaConfig, WiringError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         LambdaConfig::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -126,7 +156,10 @@ mod tests {
             ("ENGINE_URL", "https://engine.example"),
             ("ENGINE_SECRET_NAME", "/socmate/key"),
             ("ENGINE_SECRET_SOURCE", "ssm"),
-            ("EMAIL_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:email"),
+            (
+                "EMAIL_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:email",
+            ),
             ("EVENT_BUS_NAME", "bus"),
             ("RUN_TIMEOUT_SECS", "600"),
             ("DISPATCH_CONCURRENCY", "16"),
@@ -134,7 +167,13 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.table_name, "tbl");
-        assert_eq!(c.engine_secret, Some(SecretRef { name: "/socmate/key".into(), source: SecretSource::Ssm }));
+        assert_eq!(
+            c.engine_secret,
+            Some(SecretRef {
+                name: "/socmate/key".into(),
+                source: SecretSource::Ssm
+            })
+        );
         assert_eq!(c.chat_topic_arn, None);
         assert_eq!(c.service.run_timeout, Duration::from_secs(600));
         assert_eq!(c.service.dispatch_concurrency, 16);
@@ -144,7 +183,12 @@ mod tests {
     #[test]
     fn names_the_variable_that_is_wrong() {
         let base = [("TABLE_NAME", "t"), ("ENGINE_URL", "http://127.0.0.1:1")];
-        assert!(config(&base[..1]).unwrap_err().to_string().contains("ENGINE_URL is not set"));
+        assert!(
+            config(&base[..1])
+                .unwrap_err()
+                .to_string()
+                .contains("ENGINE_URL is not set")
+        );
         let bad = |k, v| {
             let mut pairs = base.to_vec();
             pairs.push((k, v));
@@ -155,13 +199,24 @@ mod tests {
         assert!(bad("DISPATCH_CONCURRENCY", "0").contains("positive"));
         let source = {
             let mut pairs = base.to_vec();
-            pairs.extend([("ENGINE_SECRET_NAME", "s"), ("ENGINE_SECRET_SOURCE", "vault")]);
+            pairs.extend([
+                ("ENGINE_SECRET_NAME", "s"),
+                ("ENGINE_SECRET_SOURCE", "vault"),
+            ]);
             config(&pairs).unwrap_err().to_string()
         };
         assert!(source.contains("ENGINE_SECRET_SOURCE"), "{source}");
         // Defaults: Secrets Manager, no channels.
-        let c = config(&[("TABLE_NAME", "t"), ("ENGINE_URL", "u"), ("ENGINE_SECRET_NAME", "s")]).unwrap();
-        assert_eq!(c.engine_secret.unwrap().source, SecretSource::SecretsManager);
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("ENGINE_URL", "u"),
+            ("ENGINE_SECRET_NAME", "s"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.engine_secret.unwrap().source,
+            SecretSource::SecretsManager
+        );
         assert!(c.email_topic_arn.is_none() && c.event_bus_name.is_none());
     }
 }

@@ -20,7 +20,10 @@ impl From<WiringError> for Diagnostic {
             WiringError::Config(_) => "Configuration",
             WiringError::Secret(_) => "SecretUnavailable",
         };
-        Diagnostic { error_type: error_type.into(), error_message: e.to_string() }
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
     }
 }
 
@@ -80,7 +83,10 @@ impl From<FunctionError> for Diagnostic {
             }
             source = s.source();
         }
-        Diagnostic { error_type: e.error_type().into(), error_message: message }
+        Diagnostic {
+            error_type: e.error_type().into(),
+            error_message: message,
+        }
     }
 }
 
@@ -90,16 +96,27 @@ mod tests {
 
     #[test]
     fn store_errors_map_to_typed_diagnostics() {
-        let e = FunctionError::from(ServiceError::Store(StoreError::Unavailable("throttled".into())));
+        let e = FunctionError::from(ServiceError::Store(StoreError::Unavailable(
+            "throttled".into(),
+        )));
         assert!(e.is_retryable());
         let d = Diagnostic::from(e);
         assert_eq!(d.error_type, "StoreUnavailable");
         assert!(d.error_message.contains("throttled"), "{}", d.error_message);
 
-        let e = FunctionError::from(ServiceError::Store(StoreError::Malformed { key: "k".into(), message: "m".into() }));
+        let e = FunctionError::from(ServiceError::Store(StoreError::Malformed {
+            key: "k".into(),
+            message: "m".into(),
+        }));
         assert!(!e.is_retryable());
         assert_eq!(Diagnostic::from(e).error_type, "MalformedItem");
-        assert_eq!(Diagnostic::from(FunctionError::from(ServiceError::NotFound("x".into()))).error_type, "Internal");
-        assert_eq!(Diagnostic::from(WiringError::Config("TABLE_NAME is not set".into())).error_type, "Configuration");
+        assert_eq!(
+            Diagnostic::from(FunctionError::from(ServiceError::NotFound("x".into()))).error_type,
+            "Internal"
+        );
+        assert_eq!(
+            Diagnostic::from(WiringError::Config("TABLE_NAME is not set".into())).error_type,
+            "Configuration"
+        );
     }
 }

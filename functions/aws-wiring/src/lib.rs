@@ -40,12 +40,17 @@ pub async fn services_from_env() -> Result<Services, WiringError> {
 }
 
 /// The services on DynamoDB, the engine (its credential fetched now), and the configured notifiers.
-pub async fn build_services(config: &LambdaConfig, sdk: &aws_config::SdkConfig) -> Result<Services, WiringError> {
+pub async fn build_services(
+    config: &LambdaConfig,
+    sdk: &aws_config::SdkConfig,
+) -> Result<Services, WiringError> {
     let mut engine_config = EngineConfig::new(config.engine_url.clone());
     if let Some(secret) = &config.engine_secret {
-        engine_config = engine_config.with_credential(secrets::engine_credential(sdk, secret).await?);
+        engine_config =
+            engine_config.with_credential(secrets::engine_credential(sdk, secret).await?);
     }
-    let engine = SocmateEngine::new(engine_config).map_err(|e| WiringError::Config(format!("ENGINE_URL: {e}")))?;
+    let engine = SocmateEngine::new(engine_config)
+        .map_err(|e| WiringError::Config(format!("ENGINE_URL: {e}")))?;
     Ok(Services::new(
         store(sdk, &config.table_name)?,
         Arc::new(engine),
@@ -57,15 +62,25 @@ pub async fn build_services(config: &LambdaConfig, sdk: &aws_config::SdkConfig) 
 
 /// The DynamoDB store.
 #[cfg(feature = "dynamodb")]
-fn store(sdk: &aws_config::SdkConfig, table_name: &str) -> Result<Arc<dyn ScheduleStore>, WiringError> {
+fn store(
+    sdk: &aws_config::SdkConfig,
+    table_name: &str,
+) -> Result<Arc<dyn ScheduleStore>, WiringError> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
-    Ok(Arc::new(shared::adapters::dynamodb::DynamoDbScheduleStore::new(client, table_name.to_owned())))
+    Ok(Arc::new(
+        shared::adapters::dynamodb::DynamoDbScheduleStore::new(client, table_name.to_owned()),
+    ))
 }
 
 /// Built without the DynamoDB store (see the `dynamodb` feature): refuse to start rather than run on nothing.
 #[cfg(not(feature = "dynamodb"))]
-fn store(_sdk: &aws_config::SdkConfig, _table_name: &str) -> Result<Arc<dyn ScheduleStore>, WiringError> {
-    Err(WiringError::Config("this build has no DynamoDB store (enable the `dynamodb` feature of aws-wiring)".into()))
+fn store(
+    _sdk: &aws_config::SdkConfig,
+    _table_name: &str,
+) -> Result<Arc<dyn ScheduleStore>, WiringError> {
+    Err(WiringError::Config(
+        "this build has no DynamoDB store (enable the `dynamodb` feature of aws-wiring)".into(),
+    ))
 }
 
 /// Every configured channel, plus the log. A function without topics or bus (the API) only logs.
@@ -74,14 +89,21 @@ pub fn notifier(sdk: &aws_config::SdkConfig, config: &LambdaConfig) -> Arc<dyn N
     if config.email_topic_arn.is_some() || config.chat_topic_arn.is_some() {
         let sns = aws_sdk_sns::Client::new(sdk);
         if let Some(arn) = &config.email_topic_arn {
-            notifiers.push(Arc::new(SnsNotifier::new(sns.clone(), arn, SnsFormat::Text)));
+            notifiers.push(Arc::new(SnsNotifier::new(
+                sns.clone(),
+                arn,
+                SnsFormat::Text,
+            )));
         }
         if let Some(arn) = &config.chat_topic_arn {
             notifiers.push(Arc::new(SnsNotifier::new(sns, arn, SnsFormat::Chatbot)));
         }
     }
     if let Some(bus) = &config.event_bus_name {
-        notifiers.push(Arc::new(EventBridgeNotifier::new(aws_sdk_eventbridge::Client::new(sdk), bus)));
+        notifiers.push(Arc::new(EventBridgeNotifier::new(
+            aws_sdk_eventbridge::Client::new(sdk),
+            bus,
+        )));
     }
     Arc::new(FanoutNotifier(notifiers))
 }

@@ -15,7 +15,10 @@ pub const SAFETY_MARGIN: Duration = Duration::from_secs(10);
 /// The `detail-type` EventBridge gives scheduled events.
 const SCHEDULED_EVENT: &str = "Scheduled Event";
 
-pub async fn handle(services: &Services, event: LambdaEvent<CloudWatchEvent>) -> Result<DispatchReport, FunctionError> {
+pub async fn handle(
+    services: &Services,
+    event: LambdaEvent<CloudWatchEvent>,
+) -> Result<DispatchReport, FunctionError> {
     let (tick, context) = event.into_parts();
     check_tick(&tick)?;
     let deadline = deadline(&context, SAFETY_MARGIN);
@@ -42,6 +45,9 @@ pub fn deadline(context: &Context, margin: Duration) -> Option<Instant> {
     if context.deadline == 0 {
         return None;
     }
-    let remaining = context.deadline().duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    let remaining = context
+        .deadline()
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
     Some(Instant::now() + remaining.saturating_sub(margin))
 }

@@ -7,5 +7,8 @@ async fn main() -> Result<(), Error> {
     aws_wiring::init_tracing();
     let services = aws_wiring::services_from_env().await?;
     let services = &services;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| dispatcher::handle(services, event))).await
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
+        dispatcher::handle(services, event)
+    }))
+    .await
 }

@@ -9,7 +9,10 @@ use shared::services::{CheckReport, Services};
 /// The `detail-type` EventBridge gives scheduled events.
 const SCHEDULED_EVENT: &str = "Scheduled Event";
 
-pub async fn handle(services: &Services, event: LambdaEvent<CloudWatchEvent>) -> Result<CheckReport, FunctionError> {
+pub async fn handle(
+    services: &Services,
+    event: LambdaEvent<CloudWatchEvent>,
+) -> Result<CheckReport, FunctionError> {
     let tick = event.payload;
     if tick.detail_type.as_deref() != Some(SCHEDULED_EVENT) {
         return Err(FunctionError::InvalidEvent(format!(

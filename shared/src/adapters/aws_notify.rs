@@ -63,8 +63,16 @@ pub struct SnsNotifier {
 }
 
 impl SnsNotifier {
-    pub fn new(client: aws_sdk_sns::Client, topic_arn: impl Into<String>, format: SnsFormat) -> Self {
-        Self { client, topic_arn: topic_arn.into(), format }
+    pub fn new(
+        client: aws_sdk_sns::Client,
+        topic_arn: impl Into<String>,
+        format: SnsFormat,
+    ) -> Self {
+        Self {
+            client,
+            topic_arn: topic_arn.into(),
+            format,
+        }
     }
 }
 
@@ -113,7 +121,10 @@ pub fn message_attributes(n: &Notification) -> Vec<(&'static str, String)> {
 /// The email body: the readable text with a long summary cut short (the full one is behind the link).
 pub fn email_text(n: &Notification) -> String {
     let mut shortened = n.clone();
-    shortened.summary = n.summary.as_deref().map(|s| truncate_chars(s, MAX_SUMMARY_CHARS));
+    shortened.summary = n
+        .summary
+        .as_deref()
+        .map(|s| truncate_chars(s, MAX_SUMMARY_CHARS));
     shortened.text()
 }
 
@@ -131,13 +142,19 @@ pub fn sns_subject(subject: &str) -> String {
         .take(MAX_SUBJECT_CHARS)
         .collect();
     let trimmed = cleaned.trim();
-    if trimmed.is_empty() { "Scheduled investigation".to_owned() } else { trimmed.to_owned() }
+    if trimmed.is_empty() {
+        "Scheduled investigation".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 /// The AWS Chatbot custom notification for a notification (Slack via AWS Chatbot / Amazon Q Developer).
 pub fn chatbot_message(n: &Notification) -> Value {
     let (icon, event_label) = match n.event {
-        NotificationEvent::InvestigationCompleted => (":white_check_mark:", "Investigation completed"),
+        NotificationEvent::InvestigationCompleted => {
+            (":white_check_mark:", "Investigation completed")
+        }
         NotificationEvent::InvestigationFailed => (":x:", "Investigation failed"),
         NotificationEvent::ScheduleDisabled => (":no_entry:", "Schedule disabled"),
     };
@@ -158,7 +175,10 @@ pub fn chatbot_message(n: &Notification) -> Value {
         lines.push(format!("*Error ({}):* {}", e.kind.as_str(), e.message));
     }
     if let Some(s) = &n.summary {
-        lines.push(format!("*Summary:* {}", truncate_chars(s, MAX_SUMMARY_CHARS)));
+        lines.push(format!(
+            "*Summary:* {}",
+            truncate_chars(s, MAX_SUMMARY_CHARS)
+        ));
     }
     let description = truncate_chars(&lines.join("\n"), MAX_CHAT_DESCRIPTION_CHARS);
 
@@ -166,12 +186,15 @@ pub fn chatbot_message(n: &Notification) -> Value {
     match n.event {
         NotificationEvent::InvestigationCompleted => {
             if let Some(session) = &n.session_id {
-                next_steps.push(format!("Open session `{session}` in the investigation engine for the full report"));
+                next_steps.push(format!(
+                    "Open session `{session}` in the investigation engine for the full report"
+                ));
             }
         }
-        NotificationEvent::InvestigationFailed => {
-            next_steps.push("Check the error above; the schedule keeps running until it fails 5 times in a row".into())
-        }
+        NotificationEvent::InvestigationFailed => next_steps.push(
+            "Check the error above; the schedule keeps running until it fails 5 times in a row"
+                .into(),
+        ),
         NotificationEvent::ScheduleDisabled => next_steps.push(format!(
             "Fix the cause, then resume it: `POST /api/v1/schedules/{}/resume`",
             n.schedule_id
@@ -220,7 +243,10 @@ pub struct EventBridgeNotifier {
 impl EventBridgeNotifier {
     /// `bus_name`: the bus name or ARN.
     pub fn new(client: aws_sdk_eventbridge::Client, bus_name: impl Into<String>) -> Self {
-        Self { client, bus_name: bus_name.into() }
+        Self {
+            client,
+            bus_name: bus_name.into(),
+        }
     }
 }
 
@@ -235,13 +261,18 @@ pub fn detail_type(event: NotificationEvent) -> &'static str {
 
 /// The `Detail` of an event: the notification as JSON, with an oversized summary cut so the entry fits.
 pub fn event_detail(n: &Notification) -> Result<String, NotifyError> {
-    let detail = serde_json::to_string(n).map_err(|e| NotifyError(format!("cannot encode {}: {e}", n.id)))?;
+    let detail = serde_json::to_string(n)
+        .map_err(|e| NotifyError(format!("cannot encode {}: {e}", n.id)))?;
     if detail.len() <= MAX_MESSAGE_BYTES {
         return Ok(detail);
     }
     let mut shortened = n.clone();
-    shortened.summary = n.summary.as_deref().map(|s| truncate_chars(s, MAX_SUMMARY_CHARS));
-    serde_json::to_string(&shortened).map_err(|e| NotifyError(format!("cannot encode {}: {e}", n.id)))
+    shortened.summary = n
+        .summary
+        .as_deref()
+        .map(|s| truncate_chars(s, MAX_SUMMARY_CHARS));
+    serde_json::to_string(&shortened)
+        .map_err(|e| NotifyError(format!("cannot encode {}: {e}", n.id)))
 }
 
 #[async_trait]
@@ -253,22 +284,38 @@ impl Notifier for EventBridgeNotifier {
             .detail_type(detail_type(n.event))
             .detail(event_detail(n)?)
             .build();
-        let output = self.client.put_events().entries(entry).send().await.map_err(|e| {
-            NotifyError(format!(
-                "EventBridge PutEvents of {} failed: {}",
-                n.id,
-                aws_sdk_eventbridge::error::DisplayErrorContext(&e)
-            ))
-        })?;
+        let output = self
+            .client
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| {
+                NotifyError(format!(
+                    "EventBridge PutEvents of {} failed: {}",
+                    n.id,
+                    aws_sdk_eventbridge::error::DisplayErrorContext(&e)
+                ))
+            })?;
         // PutEvents answers 200 even when an entry was refused; the per-entry result says so.
         if output.failed_entry_count() > 0 {
             let reasons: Vec<String> = output
                 .entries()
                 .iter()
                 .filter(|e| e.error_code().is_some())
-                .map(|e| format!("{}: {}", e.error_code().unwrap_or("?"), e.error_message().unwrap_or("")))
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e.error_code().unwrap_or("?"),
+                        e.error_message().unwrap_or("")
+                    )
+                })
                 .collect();
-            return Err(NotifyError(format!("EventBridge refused {}: {}", n.id, reasons.join("; "))));
+            return Err(NotifyError(format!(
+                "EventBridge refused {}: {}",
+                n.id,
+                reasons.join("; ")
+            )));
         }
         Ok(())
     }
@@ -296,7 +343,10 @@ fn truncate_bytes(s: &str, max: usize) -> String {
 
 /// The attributes as a map, as SQS subscribers with raw delivery see them (for tests and docs).
 pub fn attribute_map(n: &Notification) -> HashMap<String, String> {
-    message_attributes(n).into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    message_attributes(n)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 #[cfg(test)]
@@ -320,7 +370,10 @@ mod tests {
             started_at: Some(now),
             finished_at: Some(now),
             duration_ms: Some(1500),
-            error: Some(RunError { kind: RunErrorKind::EngineRejected, message: "bad query".into() }),
+            error: Some(RunError {
+                kind: RunErrorKind::EngineRejected,
+                message: "bad query".into(),
+            }),
             summary: None,
             link: "/api/v1/schedules/sch_1/runs".into(),
             created_at: now,
@@ -331,10 +384,17 @@ mod tests {
 
     #[test]
     fn subjects_are_ascii_and_short() {
-        let s = sns_subject(&format!("Investigation failed: {}\nsecond line {}", "é", "y".repeat(200)));
+        let s = sns_subject(&format!(
+            "Investigation failed: {}\nsecond line {}",
+            "é",
+            "y".repeat(200)
+        ));
         assert!(s.len() <= MAX_SUBJECT_CHARS);
         assert!(s.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{s}");
-        assert!(s.starts_with("Investigation failed: ? second line yyy"), "{s}");
+        assert!(
+            s.starts_with("Investigation failed: ? second line yyy"),
+            "{s}"
+        );
         assert_eq!(sns_subject("\n\t"), "Scheduled investigation");
     }
 
@@ -344,9 +404,17 @@ mod tests {
         assert_eq!(m["version"], "1.0");
         assert_eq!(m["source"], "custom");
         assert_eq!(m["content"]["textType"], "client-markdown");
-        assert!(m["content"]["title"].as_str().unwrap().starts_with(":x: Investigation failed"));
+        assert!(
+            m["content"]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with(":x: Investigation failed")
+        );
         let description = m["content"]["description"].as_str().unwrap();
-        assert!(description.contains("*Error (engine_rejected):* bad query"), "{description}");
+        assert!(
+            description.contains("*Error (engine_rejected):* bad query"),
+            "{description}"
+        );
         assert!(description.chars().count() <= MAX_CHAT_DESCRIPTION_CHARS);
         assert_eq!(m["metadata"]["eventType"], "investigation-failed");
         assert_eq!(m["metadata"]["enableCustomActions"], false);
@@ -365,8 +433,17 @@ mod tests {
 
     #[test]
     fn detail_types_differ_per_event() {
-        assert_eq!(detail_type(NotificationEvent::InvestigationCompleted), "Investigation Completed");
-        assert_eq!(detail_type(NotificationEvent::InvestigationFailed), "Investigation Failed");
-        assert_eq!(detail_type(NotificationEvent::ScheduleDisabled), "Schedule Disabled");
+        assert_eq!(
+            detail_type(NotificationEvent::InvestigationCompleted),
+            "Investigation Completed"
+        );
+        assert_eq!(
+            detail_type(NotificationEvent::InvestigationFailed),
+            "Investigation Failed"
+        );
+        assert_eq!(
+            detail_type(NotificationEvent::ScheduleDisabled),
+            "Schedule Disabled"
+        );
     }
 }
