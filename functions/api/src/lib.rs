@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod error;
+#[cfg(feature = "lambda")]
+pub mod lambda_auth;
 mod openapi;
 pub mod ui;
 

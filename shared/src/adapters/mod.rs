@@ -3,6 +3,8 @@
 pub mod memory;
 pub mod notify_local;
 
+#[cfg(feature = "aws-notify")]
+pub mod aws_notify;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "engine-http")]

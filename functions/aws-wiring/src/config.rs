@@ -1,0 +1,222 @@
+//! The functions' configuration, read from the environment once per cold start. A bad value stops the start with
+//! a message naming the variable (Lambda reports it as an init error).
+
+use crate::error::WiringError;
+use shared::config::ServiceConfig;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Where the engine credential is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource {
+    SecretsManager,
+    /// SSM Parameter Store (a `SecureString`, read with decryption).
+    Ssm,
+}
+
+impl FromStr for SecretSource {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "secretsmanager" | "secrets-manager" => Ok(Self::SecretsManager),
+            "ssm" | "parameterstore" | "parameter-store" => Ok(Self::Ssm),
+            other => Err(format!(
+                "unknown secret source {other:?} (secretsmanager or ssm)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub name: String,
+    pub source: SecretSource,
+}
+
+#[derive(Debug, Clone)]
+pub struct LambdaConfig {
+    /// `TABLE_NAME` (required).
+    pub table_name: String,
+    /// `ENGINE_URL` (required).
+    pub engine_url: String,
+    /// `ENGINE_SECRET_NAME` and `ENGINE_SECRET_SOURCE` (`secretsmanager`, the default, or `ssm`). No name: the
+    /// engine is called without a credential.
+    pub engine_secret: Option<SecretRef>,
+    /// `EMAIL_TOPIC_ARN`: readable notifications (see `shared::adapters::aws_notify`).
+    pub email_topic_arn: Option<String>,
+    /// `CHAT_TOPIC_ARN`: AWS Chatbot custom notifications.
+    pub chat_topic_arn: Option<String>,
+    /// `EVENT_BUS_NAME`: integration events.
+    pub event_bus_name: Option<String>,
+    /// `RUN_TIMEOUT_SECS`, `DISPATCH_CONCURRENCY`, `DEFAULT_TIMEZONE`, `PERSONAS`.
+    pub service: ServiceConfig,
+}
+
+impl LambdaConfig {
+    pub fn from_env() -> Result<Self, WiringError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// The same from any lookup (tests pass a map instead of touching the process environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, WiringError> {
+        let var = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required =
+            |name: &str| var(name).ok_or_else(|| WiringError::Config(format!("{name} is not set")));
+        fn parsed<T: FromStr>(
+            name: &str,
+            value: Option<String>,
+            default: T,
+        ) -> Result<T, WiringError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            match value {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|e| WiringError::Config(format!("{name}={v:?} is not valid: {e}"))),
+            }
+        }
+
+        let defaults = ServiceConfig::default();
+        let mut service = ServiceConfig {
+            run_timeout: Duration::from_secs(parsed(
+                "RUN_TIMEOUT_SECS",
+                var("RUN_TIMEOUT_SECS"),
+                defaults.run_timeout.as_secs(),
+            )?),
+            dispatch_concurrency: parsed(
+                "DISPATCH_CONCURRENCY",
+                var("DISPATCH_CONCURRENCY"),
+                defaults.dispatch_concurrency,
+            )?,
+            ..defaults
+        };
+        if service.run_timeout.is_zero() || service.dispatch_concurrency == 0 {
+            return Err(WiringError::Config(
+                "RUN_TIMEOUT_SECS and DISPATCH_CONCURRENCY must be positive".into(),
+            ));
+        }
+        if let Some(tz) = var("DEFAULT_TIMEZONE") {
+            service.default_timezone = tz.parse().map_err(|_| {
+                WiringError::Config(format!("DEFAULT_TIMEZONE={tz:?} is not an IANA time zone"))
+            })?;
+        }
+        if let Some(p) = var("PERSONAS") {
+            service.personas = p
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+        let engine_secret = match var("ENGINE_SECRET_NAME") {
+            None => None,
+            Some(name) => Some(SecretRef {
+                name,
+                source: parsed(
+                    "ENGINE_SECRET_SOURCE",
+                    var("ENGINE_SECRET_SOURCE"),
+                    SecretSource::SecretsManager,
+                )?,
+            }),
+        };
+        Ok(Self {
+            table_name: required("TABLE_NAME")?,
+            engine_url: required("ENGINE_URL")?,
+            engine_secret,
+            email_topic_arn: var("EMAIL_TOPIC_ARN"),
+            chat_topic_arn: var("CHAT_TOPIC_ARN"),
+            event_bus_name: var("EVENT_BUS_NAME"),
+            service,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<LambdaConfig, WiringError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        LambdaConfig::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn reads_every_variable() {
+        let c = config(&[
+            ("TABLE_NAME", "tbl"),
+            ("ENGINE_URL", "https://engine.example"),
+            ("ENGINE_SECRET_NAME", "/socmate/key"),
+            ("ENGINE_SECRET_SOURCE", "ssm"),
+            (
+                "EMAIL_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:email",
+            ),
+            ("EVENT_BUS_NAME", "bus"),
+            ("RUN_TIMEOUT_SECS", "600"),
+            ("DISPATCH_CONCURRENCY", "16"),
+            ("DEFAULT_TIMEZONE", "Europe/Berlin"),
+        ])
+        .unwrap();
+        assert_eq!(c.table_name, "tbl");
+        assert_eq!(
+            c.engine_secret,
+            Some(SecretRef {
+                name: "/socmate/key".into(),
+                source: SecretSource::Ssm
+            })
+        );
+        assert_eq!(c.chat_topic_arn, None);
+        assert_eq!(c.service.run_timeout, Duration::from_secs(600));
+        assert_eq!(c.service.dispatch_concurrency, 16);
+        assert_eq!(c.service.default_timezone, chrono_tz::Europe::Berlin);
+    }
+
+    #[test]
+    fn names_the_variable_that_is_wrong() {
+        let base = [("TABLE_NAME", "t"), ("ENGINE_URL", "http://127.0.0.1:1")];
+        assert!(
+            config(&base[..1])
+                .unwrap_err()
+                .to_string()
+                .contains("ENGINE_URL is not set")
+        );
+        let bad = |k, v| {
+            let mut pairs = base.to_vec();
+            pairs.push((k, v));
+            config(&pairs).unwrap_err().to_string()
+        };
+        assert!(bad("DEFAULT_TIMEZONE", "Mars/Olympus").contains("DEFAULT_TIMEZONE"));
+        assert!(bad("DISPATCH_CONCURRENCY", "many").contains("DISPATCH_CONCURRENCY"));
+        assert!(bad("DISPATCH_CONCURRENCY", "0").contains("positive"));
+        let source = {
+            let mut pairs = base.to_vec();
+            pairs.extend([
+                ("ENGINE_SECRET_NAME", "s"),
+                ("ENGINE_SECRET_SOURCE", "vault"),
+            ]);
+            config(&pairs).unwrap_err().to_string()
+        };
+        assert!(source.contains("ENGINE_SECRET_SOURCE"), "{source}");
+        // Defaults: Secrets Manager, no channels.
+        let c = config(&[
+            ("TABLE_NAME", "t"),
+            ("ENGINE_URL", "u"),
+            ("ENGINE_SECRET_NAME", "s"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.engine_secret.unwrap().source,
+            SecretSource::SecretsManager
+        );
+        assert!(c.email_topic_arn.is_none() && c.event_bus_name.is_none());
+    }
+}

@@ -1,0 +1,97 @@
+//! What the three Lambda functions share, so each `main` stays a few lines: configuration read from the
+//! environment once per cold start ([`LambdaConfig`]), the engine credential from Secrets Manager or SSM
+//! ([`secrets`]), the services wired on DynamoDB, the engine, SNS and EventBridge ([`build_services`]), JSON logs
+//! ([`init_tracing`]) and the error type Lambda reports ([`FunctionError`]).
+
+pub mod config;
+pub mod error;
+pub mod secrets;
+
+pub use config::{LambdaConfig, SecretRef, SecretSource};
+pub use error::{FunctionError, WiringError};
+
+use shared::adapters::aws_notify::{EventBridgeNotifier, SnsFormat, SnsNotifier};
+use shared::adapters::engine_http::{EngineConfig, SocmateEngine};
+use shared::adapters::notify_local::{FanoutNotifier, LogNotifier};
+use shared::ports::{Notifier, ScheduleStore, SystemClock};
+use shared::services::Services;
+use std::sync::Arc;
+
+/// JSON log lines on stderr (CloudWatch Logs keeps them as structured records). `RUST_LOG` filters.
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        // Lambda adds its own timestamp and request id to every line.
+        .without_time()
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Reads the configuration and builds everything a function needs. Called once per cold start.
+pub async fn services_from_env() -> Result<Services, WiringError> {
+    let config = LambdaConfig::from_env()?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    build_services(&config, &sdk).await
+}
+
+/// The services on DynamoDB, the engine (its credential fetched now), and the configured notifiers.
+pub async fn build_services(
+    config: &LambdaConfig,
+    sdk: &aws_config::SdkConfig,
+) -> Result<Services, WiringError> {
+    let mut engine_config = EngineConfig::new(config.engine_url.clone());
+    if let Some(secret) = &config.engine_secret {
+        engine_config =
+            engine_config.with_credential(secrets::engine_credential(sdk, secret).await?);
+    }
+    let engine = SocmateEngine::new(engine_config)
+        .map_err(|e| WiringError::Config(format!("ENGINE_URL: {e}")))?;
+    Ok(Services::new(
+        store(sdk, &config.table_name)?,
+        Arc::new(engine),
+        notifier(sdk, config),
+        Arc::new(SystemClock),
+        config.service.clone(),
+    ))
+}
+
+/// The DynamoDB store.
+fn store(
+    sdk: &aws_config::SdkConfig,
+    table_name: &str,
+) -> Result<Arc<dyn ScheduleStore>, WiringError> {
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    Ok(Arc::new(
+        shared::adapters::dynamodb::DynamoDbScheduleStore::new(client, table_name.to_owned()),
+    ))
+}
+
+/// Every configured channel, plus the log. A function without topics or bus (the API) only logs.
+pub fn notifier(sdk: &aws_config::SdkConfig, config: &LambdaConfig) -> Arc<dyn Notifier> {
+    let mut notifiers: Vec<Arc<dyn Notifier>> = vec![Arc::new(LogNotifier)];
+    if config.email_topic_arn.is_some() || config.chat_topic_arn.is_some() {
+        let sns = aws_sdk_sns::Client::new(sdk);
+        if let Some(arn) = &config.email_topic_arn {
+            notifiers.push(Arc::new(SnsNotifier::new(
+                sns.clone(),
+                arn,
+                SnsFormat::Text,
+            )));
+        }
+        if let Some(arn) = &config.chat_topic_arn {
+            notifiers.push(Arc::new(SnsNotifier::new(sns, arn, SnsFormat::Chatbot)));
+        }
+    }
+    if let Some(bus) = &config.event_bus_name {
+        notifiers.push(Arc::new(EventBridgeNotifier::new(
+            aws_sdk_eventbridge::Client::new(sdk),
+            bus,
+        )));
+    }
+    Arc::new(FanoutNotifier(notifiers))
+}

@@ -1,0 +1,420 @@
+//! The AWS adapters against moto (an AWS emulator on loopback): what SNS and EventBridge subscribers actually
+//! receive, read back from SQS queues subscribed to the topics and targeted by a bus rule; and the engine
+//! credential from Secrets Manager and SSM.
+//!
+//! Needs moto: `.ci/venv/bin/moto_server -H 127.0.0.1 -p 5001 &` and `AWS_ENDPOINT_URL=http://127.0.0.1:5001`.
+
+use anyhow::{Context, Result, bail, ensure};
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_sqs::types::QueueAttributeName;
+use aws_wiring::{SecretRef, SecretSource};
+use chrono::{TimeZone, Utc};
+use serde_json::Value;
+use shared::adapters::aws_notify::{
+    EVENT_SOURCE, EventBridgeNotifier, SnsFormat, SnsNotifier, email_text,
+};
+use shared::adapters::engine_http::EngineCredential;
+use shared::domain::{Notification, NotificationEvent, RunError, RunErrorKind, RunStatus};
+use shared::ports::Notifier;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The emulator's SDK configuration. Refuses anything but a loopback endpoint, so a test can never reach AWS.
+async fn sdk() -> Result<SdkConfig> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").context(
+        "AWS_ENDPOINT_URL is not set: start moto (.ci/venv/bin/moto_server -H 127.0.0.1 -p 5001 &) and export \
+         AWS_ENDPOINT_URL=http://127.0.0.1:5001",
+    )?;
+    let authority = endpoint
+        .strip_prefix("http://")
+        .with_context(|| format!("AWS_ENDPOINT_URL={endpoint} must be a plain http loopback URL"))?
+        .trim_end_matches('/');
+    ensure!(
+        authority.starts_with("127.0.0.1:") || authority.starts_with("localhost:"),
+        "AWS_ENDPOINT_URL={endpoint} is not on loopback; these tests only run against a local emulator"
+    );
+    tokio::net::TcpStream::connect(authority)
+        .await
+        .with_context(|| format!("moto is not reachable at {endpoint}: start it first"))?;
+    Ok(aws_config::defaults(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "test", "test", None, None, "moto",
+        ))
+        .endpoint_url(endpoint)
+        .load()
+        .await)
+}
+
+/// A name no other test (or earlier run against the same moto) uses.
+fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}",
+        nanos % 1_000_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn notification(event: NotificationEvent) -> Notification {
+    let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+    let failed = event != NotificationEvent::InvestigationCompleted;
+    Notification {
+        id: format!("ntf_run_01JE_{}", event.as_str()).into(),
+        event,
+        owner: "alice".into(),
+        schedule_id: "sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY".into(),
+        schedule_name: "Failed admin sign-ins".into(),
+        run_id: "run_01JE".into(),
+        session_id: Some("ses_42".into()),
+        status: if failed {
+            RunStatus::Failed
+        } else {
+            RunStatus::Completed
+        },
+        scheduled_for: at,
+        started_at: Some(at),
+        finished_at: Some(at + chrono::Duration::seconds(95)),
+        duration_ms: Some(95_000),
+        error: failed.then(|| RunError {
+            kind: RunErrorKind::InvestigationFailed,
+            message: "Sentinel timed out".into(),
+        }),
+        summary: (!failed).then(|| "2 risky sign-ins from 198.51.100.7".into()),
+        link: "/api/v1/schedules/sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY/runs".into(),
+        created_at: at + chrono::Duration::seconds(96),
+    }
+}
+
+struct Queue {
+    url: String,
+    arn: String,
+}
+
+async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<Queue> {
+    let url = sqs
+        .create_queue()
+        .queue_name(unique(name))
+        .send()
+        .await?
+        .queue_url
+        .context("no queue url")?;
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await?;
+    let arn = attrs
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .context("no queue arn")?
+        .clone();
+    Ok(Queue { url, arn })
+}
+
+/// Everything in the queue (waiting a little: delivery is asynchronous on AWS, even if moto is synchronous).
+async fn drain(sqs: &aws_sdk_sqs::Client, q: &Queue) -> Result<Vec<aws_sdk_sqs::types::Message>> {
+    let mut all = Vec::new();
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(&q.url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(if all.is_empty() { 1 } else { 0 })
+            .message_attribute_names("All")
+            .send()
+            .await?;
+        let batch = out.messages.unwrap_or_default();
+        if batch.is_empty() {
+            return Ok(all);
+        }
+        all.extend(batch);
+    }
+}
+
+async fn subscribe(
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    q: &Queue,
+    raw: bool,
+    filter: Option<&str>,
+) -> Result<()> {
+    let mut attributes = HashMap::from([("RawMessageDelivery".to_owned(), raw.to_string())]);
+    if let Some(f) = filter {
+        attributes.insert("FilterPolicy".into(), f.into());
+    }
+    sns.subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(&q.arn)
+        .set_attributes(Some(attributes))
+        .send()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn email_topic_delivers_readable_text_with_filterable_attributes() -> Result<()> {
+    let sdk = sdk().await?;
+    let (sns, sqs) = (
+        aws_sdk_sns::Client::new(&sdk),
+        aws_sdk_sqs::Client::new(&sdk),
+    );
+    let topic = sns
+        .create_topic()
+        .name(unique("email"))
+        .send()
+        .await?
+        .topic_arn
+        .context("no topic arn")?;
+    // Given a raw subscriber for everything and one that only wants failures.
+    let everything = queue(&sqs, "everything").await?;
+    let failures_only = queue(&sqs, "failures").await?;
+    subscribe(&sns, &topic, &everything, true, None).await?;
+    subscribe(
+        &sns,
+        &topic,
+        &failures_only,
+        true,
+        Some(r#"{"event": ["investigation-failed", "schedule-disabled"]}"#),
+    )
+    .await?;
+
+    // When a completion and a failure are published.
+    let notifier = SnsNotifier::new(sns.clone(), &topic, SnsFormat::Text);
+    let completed = notification(NotificationEvent::InvestigationCompleted);
+    let failed = notification(NotificationEvent::InvestigationFailed);
+    notifier.publish(&completed).await?;
+    notifier.publish(&failed).await?;
+
+    // Then the catch-all subscriber got both, as readable text with the attributes.
+    let got = drain(&sqs, &everything).await?;
+    ensure!(got.len() == 2, "expected 2 messages, got {got:?}");
+    let body = got[0].body().context("no body")?;
+    assert_eq!(body, email_text(&completed));
+    assert!(
+        body.starts_with("Investigation completed: Failed admin sign-ins\n"),
+        "{body}"
+    );
+    assert!(body.contains("Summary: 2 risky sign-ins from 198.51.100.7"));
+    let attrs = got[0]
+        .message_attributes()
+        .context("raw delivery keeps the message attributes")?;
+    let attr = |name: &str| {
+        attrs
+            .get(name)
+            .and_then(|v| v.string_value())
+            .map(str::to_owned)
+    };
+    assert_eq!(attr("event").as_deref(), Some("investigation-completed"));
+    assert_eq!(attr("status").as_deref(), Some("completed"));
+    assert_eq!(attr("owner").as_deref(), Some("alice"));
+    assert!(
+        got[1]
+            .body()
+            .unwrap_or("")
+            .contains("Error (investigation_failed): Sentinel timed out")
+    );
+
+    // And the filtered subscriber got only the failure.
+    let filtered = drain(&sqs, &failures_only).await?;
+    ensure!(
+        filtered.len() == 1,
+        "the filter policy should pass only the failure: {filtered:?}"
+    );
+    assert!(
+        filtered[0]
+            .body()
+            .unwrap_or("")
+            .starts_with("Investigation failed: ")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn chat_topic_delivers_a_chatbot_custom_notification() -> Result<()> {
+    let sdk = sdk().await?;
+    let (sns, sqs) = (
+        aws_sdk_sns::Client::new(&sdk),
+        aws_sdk_sqs::Client::new(&sdk),
+    );
+    let topic = sns
+        .create_topic()
+        .name(unique("chat"))
+        .send()
+        .await?
+        .topic_arn
+        .context("no topic arn")?;
+    // An envelope (non-raw) subscriber sees what an HTTPS endpoint such as AWS Chatbot gets.
+    let q = queue(&sqs, "chat").await?;
+    subscribe(&sns, &topic, &q, false, None).await?;
+
+    SnsNotifier::new(sns, &topic, SnsFormat::Chatbot)
+        .publish(&notification(NotificationEvent::ScheduleDisabled))
+        .await?;
+
+    let got = drain(&sqs, &q).await?;
+    ensure!(got.len() == 1, "{got:?}");
+    let envelope: Value = serde_json::from_str(got[0].body().context("no body")?)?;
+    assert_eq!(envelope["Type"], "Notification");
+    assert_eq!(envelope["TopicArn"], topic.as_str());
+    assert_eq!(
+        envelope["Subject"],
+        "Schedule disabled after repeated failures: Failed admin sign-ins"
+    );
+    assert_eq!(
+        envelope["MessageAttributes"]["event"]["Value"],
+        "schedule-disabled"
+    );
+    let chat: Value = serde_json::from_str(envelope["Message"].as_str().context("no Message")?)?;
+    assert_eq!(chat["version"], "1.0");
+    assert_eq!(chat["source"], "custom");
+    assert_eq!(chat["content"]["textType"], "client-markdown");
+    assert_eq!(
+        chat["content"]["title"],
+        ":no_entry: Schedule disabled after repeated failures: Failed admin sign-ins"
+    );
+    assert!(
+        chat["content"]["nextSteps"].to_string().contains("/resume"),
+        "{}",
+        chat["content"]["nextSteps"]
+    );
+    assert_eq!(chat["metadata"]["eventType"], "schedule-disabled");
+    assert_eq!(
+        chat["metadata"]["threadId"],
+        "sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_bus_carries_one_detail_type_per_event() -> Result<()> {
+    let sdk = sdk().await?;
+    let (events, sqs) = (
+        aws_sdk_eventbridge::Client::new(&sdk),
+        aws_sdk_sqs::Client::new(&sdk),
+    );
+    let bus = unique("bus");
+    events.create_event_bus().name(&bus).send().await?;
+    // Given a SOAR integration that only wants failures.
+    let q = queue(&sqs, "soar").await?;
+    let rule = unique("failures");
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(&bus)
+        .event_pattern(
+            serde_json::json!({"source": [EVENT_SOURCE], "detail-type": ["Investigation Failed"]})
+                .to_string(),
+        )
+        .send()
+        .await?;
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("soar")
+                .arn(&q.arn)
+                .build()?,
+        )
+        .send()
+        .await?;
+
+    // When a completion and a failure are published.
+    let notifier = EventBridgeNotifier::new(events.clone(), &bus);
+    notifier
+        .publish(&notification(NotificationEvent::InvestigationCompleted))
+        .await?;
+    let failed = notification(NotificationEvent::InvestigationFailed);
+    notifier.publish(&failed).await?;
+
+    // Then only the failure arrives, as an EventBridge event whose detail is the notification.
+    let got = drain(&sqs, &q).await?;
+    ensure!(
+        got.len() == 1,
+        "the rule should match only the failure: {got:?}"
+    );
+    let event: Value = serde_json::from_str(got[0].body().context("no body")?)?;
+    assert_eq!(event["source"], EVENT_SOURCE);
+    assert_eq!(event["detail-type"], "Investigation Failed");
+    let detail: Notification = serde_json::from_value(event["detail"].clone())?;
+    assert_eq!(detail, failed);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bus_that_does_not_exist_is_an_error_not_a_silent_drop() -> Result<()> {
+    let sdk = sdk().await?;
+    let notifier = EventBridgeNotifier::new(
+        aws_sdk_eventbridge::Client::new(&sdk),
+        unique("missing-bus"),
+    );
+    match notifier
+        .publish(&notification(NotificationEvent::InvestigationFailed))
+        .await
+    {
+        Err(e) => {
+            assert!(e.0.contains("EventBridge"), "{e}");
+            Ok(())
+        }
+        Ok(()) => bail!("publishing to a missing bus must fail so the outbox retries"),
+    }
+}
+
+#[tokio::test]
+async fn the_engine_credential_comes_from_secrets_manager_or_ssm() -> Result<()> {
+    let sdk = sdk().await?;
+    let secret = unique("socmate-api-key");
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&secret)
+        .secret_string(r#"{"bearer_token": "tok-123"}"#)
+        .send()
+        .await?;
+    let parameter = format!("/{}", unique("socmate/api-key"));
+    aws_sdk_ssm::Client::new(&sdk)
+        .put_parameter()
+        .name(&parameter)
+        .value("key-456")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await?;
+
+    let from_sm = aws_wiring::secrets::engine_credential(
+        &sdk,
+        &SecretRef {
+            name: secret,
+            source: SecretSource::SecretsManager,
+        },
+    )
+    .await?;
+    assert_eq!(from_sm, EngineCredential::Bearer("tok-123".into()));
+    let from_ssm = aws_wiring::secrets::engine_credential(
+        &sdk,
+        &SecretRef {
+            name: parameter,
+            source: SecretSource::Ssm,
+        },
+    )
+    .await?;
+    assert_eq!(from_ssm, EngineCredential::ApiKey("key-456".into()));
+
+    let missing = aws_wiring::secrets::engine_credential(
+        &sdk,
+        &SecretRef {
+            name: unique("nope"),
+            source: SecretSource::SecretsManager,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(missing.to_string().contains("cannot read"), "{missing}");
+    Ok(())
+}

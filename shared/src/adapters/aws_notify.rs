@@ -1,0 +1,449 @@
+//! Notifications on AWS: SNS for people (email, Slack through AWS Chatbot / Amazon Q Developer) and an EventBridge
+//! bus for machines (SOAR tools, other accounts).
+//!
+//! # SNS topic layout: one topic per format, raw messages with attributes
+//! SNS drops message attributes when a message is published with `MessageStructure=json`, and subscription filter
+//! policies on attributes then match nothing. Payload-based filtering (`FilterPolicyScope: MessageBody`) only works
+//! on JSON bodies, so an email body (readable text) could not be filtered either. Hence two topics, each receiving
+//! ONE plain message per notification (no `MessageStructure`), every message carrying the same attributes:
+//!
+//! - the **email topic** ([`SnsFormat::Text`]): `Subject` = [`Notification::subject`], body =
+//!   [`Notification::text`]. Email, SMS, SQS or HTTPS subscribers all get the readable text.
+//! - the **chat topic** ([`SnsFormat::Chatbot`]): body = an AWS Chatbot custom notification (JSON, `version 1.0`,
+//!   `source custom`, `client-markdown`), which Chatbot renders in Slack or Teams.
+//!
+//! Message attributes on both (all `String`): `event` (`investigation-completed`, `investigation-failed`,
+//! `schedule-disabled`), `status` (the run status), `owner`, `schedule_id`. A subscriber that only wants failures
+//! sets the filter policy `{"event": ["investigation-failed", "schedule-disabled"]}` on its subscription.
+//!
+//! # EventBridge
+//! `PutEvents` on a named bus, `Source` [`EVENT_SOURCE`], one `DetailType` per event ([`detail_type`]), `Detail` =
+//! the notification as JSON (the same shape the API lists). A rule matches e.g.
+//! `{"source": ["scheduled-investigations"], "detail-type": ["Investigation Failed"]}`.
+//!
+//! Both notifiers may publish the same notification twice (the outbox retries after a crash); subscribers that
+//! care deduplicate on the notification `id` (in the EventBridge detail and the Chatbot `id`).
+
+use crate::domain::{Notification, NotificationEvent};
+use crate::ports::{Notifier, NotifyError};
+use async_trait::async_trait;
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use aws_sdk_sns::types::MessageAttributeValue;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// The `Source` of every integration event on the bus.
+pub const EVENT_SOURCE: &str = "scheduled-investigations";
+
+/// SNS subjects must be under 100 ASCII characters without line breaks.
+const MAX_SUBJECT_CHARS: usize = 99;
+/// SNS messages are at most 256 KiB; EventBridge entries too. Leave room for attributes and the envelope.
+const MAX_MESSAGE_BYTES: usize = 200 * 1024;
+/// AWS Chatbot custom notifications: title up to 250 characters, description up to 8,000.
+const MAX_CHAT_TITLE_CHARS: usize = 250;
+const MAX_CHAT_DESCRIPTION_CHARS: usize = 8000;
+/// Summaries can be whole investigation reports; chat and email get the start of them and a link.
+const MAX_SUMMARY_CHARS: usize = 3000;
+
+/// Which format a topic carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnsFormat {
+    /// Subject + readable text (email and anything else that shows text).
+    Text,
+    /// AWS Chatbot / Amazon Q Developer custom-notification JSON (Slack, Teams).
+    Chatbot,
+}
+
+/// Publishes each notification to one SNS topic in one format. Use one per topic (see the module header).
+#[derive(Debug, Clone)]
+pub struct SnsNotifier {
+    client: aws_sdk_sns::Client,
+    topic_arn: String,
+    format: SnsFormat,
+}
+
+impl SnsNotifier {
+    pub fn new(
+        client: aws_sdk_sns::Client,
+        topic_arn: impl Into<String>,
+        format: SnsFormat,
+    ) -> Self {
+        Self {
+            client,
+            topic_arn: topic_arn.into(),
+            format,
+        }
+    }
+}
+
+#[async_trait]
+impl Notifier for SnsNotifier {
+    async fn publish(&self, n: &Notification) -> Result<(), NotifyError> {
+        let message = match self.format {
+            SnsFormat::Text => truncate_bytes(&email_text(n), MAX_MESSAGE_BYTES),
+            SnsFormat::Chatbot => chatbot_message(n).to_string(),
+        };
+        let mut request = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(sns_subject(&n.subject()))
+            .message(message);
+        for (name, value) in message_attributes(n) {
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| NotifyError(format!("SNS message attribute {name}: {e}")))?;
+            request = request.message_attributes(name, value);
+        }
+        request.send().await.map_err(|e| {
+            NotifyError(format!(
+                "SNS publish of {} failed: {}",
+                n.id,
+                aws_sdk_sns::error::DisplayErrorContext(&e)
+            ))
+        })?;
+        Ok(())
+    }
+}
+
+/// The attributes every SNS message carries, for subscription filter policies.
+pub fn message_attributes(n: &Notification) -> Vec<(&'static str, String)> {
+    vec![
+        ("event", n.event.as_str().to_owned()),
+        ("status", n.status.as_str().to_owned()),
+        ("owner", n.owner.clone()),
+        ("schedule_id", n.schedule_id.to_string()),
+    ]
+}
+
+/// The email body: the readable text with a long summary cut short (the full one is behind the link).
+pub fn email_text(n: &Notification) -> String {
+    let mut shortened = n.clone();
+    shortened.summary = n
+        .summary
+        .as_deref()
+        .map(|s| truncate_chars(s, MAX_SUMMARY_CHARS));
+    shortened.text()
+}
+
+/// A subject SNS accepts: printable ASCII only (line breaks and other control characters become spaces, other
+/// characters `?`), starting with a visible character, under 100 characters.
+pub fn sns_subject(subject: &str) -> String {
+    let cleaned: String = subject
+        .trim()
+        .chars()
+        .map(|c| match c {
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            c if c.is_whitespace() || c.is_control() => ' ',
+            _ => '?',
+        })
+        .take(MAX_SUBJECT_CHARS)
+        .collect();
+    let trimmed = cleaned.trim();
+    if trimmed.is_empty() {
+        "Scheduled investigation".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// The AWS Chatbot custom notification for a notification (Slack via AWS Chatbot / Amazon Q Developer).
+pub fn chatbot_message(n: &Notification) -> Value {
+    let (icon, event_label) = match n.event {
+        NotificationEvent::InvestigationCompleted => {
+            (":white_check_mark:", "Investigation completed")
+        }
+        NotificationEvent::InvestigationFailed => (":x:", "Investigation failed"),
+        NotificationEvent::ScheduleDisabled => (":no_entry:", "Schedule disabled"),
+    };
+    let title = truncate_chars(&format!("{icon} {}", n.subject()), MAX_CHAT_TITLE_CHARS);
+
+    let mut lines = vec![
+        format!("*Schedule:* {} (`{}`)", n.schedule_name, n.schedule_id),
+        format!("*Run:* `{}`: {}", n.run_id, n.status),
+        format!("*Scheduled for:* {}", n.scheduled_for.to_rfc3339()),
+    ];
+    if let Some(ms) = n.duration_ms {
+        lines.push(format!("*Duration:* {:.1} s", ms as f64 / 1000.0));
+    }
+    if let Some(session) = &n.session_id {
+        lines.push(format!("*Session:* `{session}`"));
+    }
+    if let Some(e) = &n.error {
+        lines.push(format!("*Error ({}):* {}", e.kind.as_str(), e.message));
+    }
+    if let Some(s) = &n.summary {
+        lines.push(format!(
+            "*Summary:* {}",
+            truncate_chars(s, MAX_SUMMARY_CHARS)
+        ));
+    }
+    let description = truncate_chars(&lines.join("\n"), MAX_CHAT_DESCRIPTION_CHARS);
+
+    let mut next_steps = vec![format!("Run history: `{}`", n.link)];
+    match n.event {
+        NotificationEvent::InvestigationCompleted => {
+            if let Some(session) = &n.session_id {
+                next_steps.push(format!(
+                    "Open session `{session}` in the investigation engine for the full report"
+                ));
+            }
+        }
+        NotificationEvent::InvestigationFailed => next_steps.push(
+            "Check the error above; the schedule keeps running until it fails 5 times in a row"
+                .into(),
+        ),
+        NotificationEvent::ScheduleDisabled => next_steps.push(format!(
+            "Fix the cause, then resume it: `POST /api/v1/schedules/{}/resume`",
+            n.schedule_id
+        )),
+    }
+
+    json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": n.id.to_string(),
+        "content": {
+            "textType": "client-markdown",
+            "title": title,
+            "description": description,
+            "nextSteps": next_steps,
+            "keywords": [n.event.as_str(), n.status.as_str()],
+        },
+        "metadata": {
+            // One Slack thread per schedule keeps a noisy schedule from flooding the channel.
+            "threadId": n.schedule_id.to_string(),
+            "summary": format!("{event_label}: {}", n.schedule_name),
+            "eventType": n.event.as_str(),
+            "enableCustomActions": false,
+            "additionalContext": {
+                "event": n.event.as_str(),
+                "status": n.status.as_str(),
+                "owner": n.owner,
+                "schedule_id": n.schedule_id.to_string(),
+                "run_id": n.run_id.to_string(),
+                "session_id": n.session_id,
+                "link": n.link,
+            },
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Publishes each notification as one integration event on an EventBridge bus.
+#[derive(Debug, Clone)]
+pub struct EventBridgeNotifier {
+    client: aws_sdk_eventbridge::Client,
+    bus_name: String,
+}
+
+impl EventBridgeNotifier {
+    /// `bus_name`: the bus name or ARN.
+    pub fn new(client: aws_sdk_eventbridge::Client, bus_name: impl Into<String>) -> Self {
+        Self {
+            client,
+            bus_name: bus_name.into(),
+        }
+    }
+}
+
+/// The `DetailType` of each event.
+pub fn detail_type(event: NotificationEvent) -> &'static str {
+    match event {
+        NotificationEvent::InvestigationCompleted => "Investigation Completed",
+        NotificationEvent::InvestigationFailed => "Investigation Failed",
+        NotificationEvent::ScheduleDisabled => "Schedule Disabled",
+    }
+}
+
+/// The `Detail` of an event: the notification as JSON, with an oversized summary cut so the entry fits.
+pub fn event_detail(n: &Notification) -> Result<String, NotifyError> {
+    let detail = serde_json::to_string(n)
+        .map_err(|e| NotifyError(format!("cannot encode {}: {e}", n.id)))?;
+    if detail.len() <= MAX_MESSAGE_BYTES {
+        return Ok(detail);
+    }
+    let mut shortened = n.clone();
+    shortened.summary = n
+        .summary
+        .as_deref()
+        .map(|s| truncate_chars(s, MAX_SUMMARY_CHARS));
+    serde_json::to_string(&shortened)
+        .map_err(|e| NotifyError(format!("cannot encode {}: {e}", n.id)))
+}
+
+#[async_trait]
+impl Notifier for EventBridgeNotifier {
+    async fn publish(&self, n: &Notification) -> Result<(), NotifyError> {
+        let entry = PutEventsRequestEntry::builder()
+            .event_bus_name(&self.bus_name)
+            .source(EVENT_SOURCE)
+            .detail_type(detail_type(n.event))
+            .detail(event_detail(n)?)
+            .build();
+        let output = self
+            .client
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .map_err(|e| {
+                NotifyError(format!(
+                    "EventBridge PutEvents of {} failed: {}",
+                    n.id,
+                    aws_sdk_eventbridge::error::DisplayErrorContext(&e)
+                ))
+            })?;
+        // PutEvents answers 200 even when an entry was refused; the per-entry result says so.
+        if output.failed_entry_count() > 0 {
+            let reasons: Vec<String> = output
+                .entries()
+                .iter()
+                .filter(|e| e.error_code().is_some())
+                .map(|e| {
+                    format!(
+                        "{}: {}",
+                        e.error_code().unwrap_or("?"),
+                        e.error_message().unwrap_or("")
+                    )
+                })
+                .collect();
+            return Err(NotifyError(format!(
+                "EventBridge refused {}: {}",
+                n.id,
+                reasons.join("; ")
+            )));
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_owned(),
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+    }
+}
+
+fn truncate_bytes(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &s[..cut])
+}
+
+/// The attributes as a map, as SQS subscribers with raw delivery see them (for tests and docs).
+pub fn attribute_map(n: &Notification) -> HashMap<String, String> {
+    message_attributes(n)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{RunError, RunErrorKind, RunStatus};
+    use chrono::TimeZone;
+
+    fn failed_notification() -> Notification {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 8, 5, 0).unwrap();
+        let mut n = Notification {
+            id: "ntf_run_1_investigation-failed".into(),
+            event: NotificationEvent::InvestigationFailed,
+            owner: "alice".into(),
+            schedule_id: "sch_1".into(),
+            schedule_name: "Failed sign-ins – Ünïcode".into(),
+            run_id: "run_1".into(),
+            session_id: Some("ses_9".into()),
+            status: RunStatus::Failed,
+            scheduled_for: now,
+            started_at: Some(now),
+            finished_at: Some(now),
+            duration_ms: Some(1500),
+            error: Some(RunError {
+                kind: RunErrorKind::EngineRejected,
+                message: "bad query".into(),
+            }),
+            summary: None,
+            link: "/api/v1/schedules/sch_1/runs".into(),
+            created_at: now,
+        };
+        n.summary = Some("x".repeat(10_000));
+        n
+    }
+
+    #[test]
+    fn subjects_are_ascii_and_short() {
+        let s = sns_subject(&format!(
+            "Investigation failed: {}\nsecond line {}",
+            "é",
+            "y".repeat(200)
+        ));
+        assert!(s.len() <= MAX_SUBJECT_CHARS);
+        assert!(s.chars().all(|c| c.is_ascii_graphic() || c == ' '), "{s}");
+        assert!(
+            s.starts_with("Investigation failed: ? second line yyy"),
+            "{s}"
+        );
+        assert_eq!(sns_subject("\n\t"), "Scheduled investigation");
+    }
+
+    #[test]
+    fn chatbot_message_has_the_custom_notification_shape() {
+        let m = chatbot_message(&failed_notification());
+        assert_eq!(m["version"], "1.0");
+        assert_eq!(m["source"], "custom");
+        assert_eq!(m["content"]["textType"], "client-markdown");
+        assert!(
+            m["content"]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with(":x: Investigation failed")
+        );
+        let description = m["content"]["description"].as_str().unwrap();
+        assert!(
+            description.contains("*Error (engine_rejected):* bad query"),
+            "{description}"
+        );
+        assert!(description.chars().count() <= MAX_CHAT_DESCRIPTION_CHARS);
+        assert_eq!(m["metadata"]["eventType"], "investigation-failed");
+        assert_eq!(m["metadata"]["enableCustomActions"], false);
+        assert_eq!(m["metadata"]["additionalContext"]["run_id"], "run_1");
+    }
+
+    #[test]
+    fn long_summaries_are_cut_in_email_but_kept_in_small_events() {
+        let n = failed_notification();
+        let text = email_text(&n);
+        assert!(text.len() < 4000, "{}", text.len());
+        assert!(text.contains("Summary: xxx"));
+        let detail: Value = serde_json::from_str(&event_detail(&n).unwrap()).unwrap();
+        assert_eq!(detail["summary"].as_str().unwrap().len(), 10_000);
+    }
+
+    #[test]
+    fn detail_types_differ_per_event() {
+        assert_eq!(
+            detail_type(NotificationEvent::InvestigationCompleted),
+            "Investigation Completed"
+        );
+        assert_eq!(
+            detail_type(NotificationEvent::InvestigationFailed),
+            "Investigation Failed"
+        );
+        assert_eq!(
+            detail_type(NotificationEvent::ScheduleDisabled),
+            "Schedule Disabled"
+        );
+    }
+}
