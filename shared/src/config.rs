@@ -37,3 +37,118 @@ impl Default for ServiceConfig {
         }
     }
 }
+
+/// A configuration variable with a bad value; the message names the variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// Reads variable `name` with `lookup` (trimmed; empty counts as unset) and parses it, or gives `default`.
+pub fn parse_var<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|e| ConfigError(format!("{name}={v:?} is not valid: {e}"))),
+    }
+}
+
+impl ServiceConfig {
+    /// The settings every entry point shares, from environment-style variables: `RUN_TIMEOUT_SECS`,
+    /// `DISPATCH_CONCURRENCY`, `DEFAULT_TIMEZONE`, `PERSONAS`. Unset variables keep the defaults.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
+        let run_timeout_secs: f64 = parse_var(
+            &lookup,
+            "RUN_TIMEOUT_SECS",
+            defaults.run_timeout.as_secs_f64(),
+        )?;
+        let dispatch_concurrency = parse_var(
+            &lookup,
+            "DISPATCH_CONCURRENCY",
+            defaults.dispatch_concurrency,
+        )?;
+        if !(run_timeout_secs.is_finite() && run_timeout_secs > 0.0) || dispatch_concurrency == 0 {
+            return Err(ConfigError(
+                "RUN_TIMEOUT_SECS and DISPATCH_CONCURRENCY must be positive".into(),
+            ));
+        }
+        let default_timezone = match lookup("DEFAULT_TIMEZONE")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+        {
+            None => defaults.default_timezone,
+            Some(tz) => tz.parse().map_err(|_| {
+                ConfigError(format!("DEFAULT_TIMEZONE={tz:?} is not an IANA time zone"))
+            })?,
+        };
+        let personas = match lookup("PERSONAS") {
+            Some(p) if !p.trim().is_empty() => p
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            _ => defaults.personas.clone(),
+        };
+        Ok(Self {
+            run_timeout: Duration::from_secs_f64(run_timeout_secs),
+            dispatch_concurrency,
+            default_timezone,
+            personas,
+            ..defaults
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<ServiceConfig, ConfigError> {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        ServiceConfig::from_lookup(|k| map.get(k).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn reads_the_shared_settings_and_names_bad_ones() {
+        let c = from(&[
+            ("RUN_TIMEOUT_SECS", "600"),
+            ("DEFAULT_TIMEZONE", "Europe/Berlin"),
+            ("PERSONAS", "a, b"),
+        ])
+        .unwrap();
+        assert_eq!(c.run_timeout, Duration::from_secs(600));
+        assert_eq!(c.default_timezone, chrono_tz::Europe::Berlin);
+        assert_eq!(c.personas, vec!["a".to_owned(), "b".to_owned()]);
+        assert_eq!(from(&[]).unwrap().dispatch_concurrency, 128);
+        assert!(
+            from(&[("DISPATCH_CONCURRENCY", "many")])
+                .unwrap_err()
+                .0
+                .contains("DISPATCH_CONCURRENCY")
+        );
+        assert!(
+            from(&[("DISPATCH_CONCURRENCY", "0")])
+                .unwrap_err()
+                .0
+                .contains("positive")
+        );
+        assert!(
+            from(&[("DEFAULT_TIMEZONE", "Mars/Olympus")])
+                .unwrap_err()
+                .0
+                .contains("DEFAULT_TIMEZONE")
+        );
+    }
+}

@@ -4,6 +4,7 @@
 use crate::error::WiringError;
 use shared::config::ServiceConfig;
 use std::str::FromStr;
+#[cfg(test)]
 use std::time::Duration;
 
 /// Where the engine credential is stored.
@@ -82,37 +83,7 @@ impl LambdaConfig {
             }
         }
 
-        let defaults = ServiceConfig::default();
-        let mut service = ServiceConfig {
-            run_timeout: Duration::from_secs(parsed(
-                "RUN_TIMEOUT_SECS",
-                var("RUN_TIMEOUT_SECS"),
-                defaults.run_timeout.as_secs(),
-            )?),
-            dispatch_concurrency: parsed(
-                "DISPATCH_CONCURRENCY",
-                var("DISPATCH_CONCURRENCY"),
-                defaults.dispatch_concurrency,
-            )?,
-            ..defaults
-        };
-        if service.run_timeout.is_zero() || service.dispatch_concurrency == 0 {
-            return Err(WiringError::Config(
-                "RUN_TIMEOUT_SECS and DISPATCH_CONCURRENCY must be positive".into(),
-            ));
-        }
-        if let Some(tz) = var("DEFAULT_TIMEZONE") {
-            service.default_timezone = tz.parse().map_err(|_| {
-                WiringError::Config(format!("DEFAULT_TIMEZONE={tz:?} is not an IANA time zone"))
-            })?;
-        }
-        if let Some(p) = var("PERSONAS") {
-            service.personas = p
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
-        }
+        let service = ServiceConfig::from_lookup(&lookup).map_err(|e| WiringError::Config(e.0))?;
         let engine_secret = match var("ENGINE_SECRET_NAME") {
             None => None,
             Some(name) => Some(SecretRef {

@@ -36,12 +36,11 @@ fn parsed<T: FromStr>(name: &str, default: T) -> anyhow::Result<T>
 where
     T::Err: std::fmt::Display,
 {
-    match var(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{name}={v:?} is not valid: {e}")),
-    }
+    Ok(shared::config::parse_var(
+        &|n: &str| std::env::var(n).ok(),
+        name,
+        default,
+    )?)
 }
 
 fn secs(name: &str, default: f64) -> anyhow::Result<Duration> {
@@ -55,23 +54,7 @@ fn secs(name: &str, default: f64) -> anyhow::Result<Duration> {
 impl LocalConfig {
     pub fn from_env() -> anyhow::Result<Self> {
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
-        let mut service = ServiceConfig {
-            run_timeout: secs("RUN_TIMEOUT_SECS", 7200.0)?,
-            dispatch_concurrency: parsed("DISPATCH_CONCURRENCY", 128usize)?,
-            ..ServiceConfig::default()
-        };
-        if let Some(tz) = var("DEFAULT_TIMEZONE") {
-            service.default_timezone = tz
-                .parse()
-                .map_err(|_| anyhow::anyhow!("DEFAULT_TIMEZONE={tz:?} is not an IANA time zone"))?;
-        }
-        if let Some(p) = var("PERSONAS") {
-            service.personas = p
-                .split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect();
-        }
+        let service = ServiceConfig::from_lookup(|name| std::env::var(name).ok())?;
         let sandbox = SandboxConfig {
             run_time: secs("SANDBOX_RUN_SECS", 20.0)?,
             failure_rate: parsed("SANDBOX_FAILURE_RATE", 0.0f64)?,
