@@ -29,7 +29,8 @@ if [[ ! -x .ci/venv/bin/moto_server ]]; then
     .ci/venv/bin/pip install -q 'moto[server]==5.2.5'
 fi
 
-.ci/venv/bin/moto_server -H 127.0.0.1 -p "$port" >.ci/moto.log 2>&1 &
+# One request at a time: see .ci/moto_serial.py for why.
+.ci/venv/bin/python .ci/moto_serial.py 127.0.0.1 "$port" >.ci/moto.log 2>&1 &
 echo $! >"$pidfile"
 
 for _ in $(seq 1 100); do
