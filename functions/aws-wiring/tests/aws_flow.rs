@@ -5,7 +5,7 @@
 //! - an API Gateway request from `events/` creates a schedule → the dispatcher's tick claims and starts it → the
 //!   status checker's tick records the completion → the email topic's SQS subscriber and the queue behind the bus
 //!   rule receive exactly what real subscribers would;
-//! - two dispatcher invocations at once (two Lambda containers) over 1,000 due schedules claim each occurrence
+//! - two dispatcher invocations at once (two Lambda containers) over a burst of due schedules claim each occurrence
 //!   exactly once and lose none.
 //!
 //! Needs moto: `.ci/moto.sh` (port 5000), or `AWS_ENDPOINT_URL` naming another loopback port.
@@ -47,8 +47,14 @@ const SCHEDULE_NAME: &str = "Failed admin sign-ins";
 /// The emulator's SDK configuration: `AWS_ENDPOINT_URL` or `.ci/moto.sh`'s port. Refuses anything but a loopback
 /// endpoint, so these tests can never reach AWS, and fails (never passes silently) when moto does not answer.
 async fn moto_sdk() -> Result<SdkConfig> {
-    let endpoint =
-        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:5000".into());
+    sdk_for(&moto_endpoint()).await
+}
+
+fn moto_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:5000".into())
+}
+
+async fn sdk_for(endpoint: &str) -> Result<SdkConfig> {
     let authority = endpoint
         .strip_prefix("http://")
         .with_context(|| format!("AWS_ENDPOINT_URL={endpoint} must be a plain http loopback URL"))?
@@ -59,7 +65,9 @@ async fn moto_sdk() -> Result<SdkConfig> {
     );
     tokio::net::TcpStream::connect(authority)
         .await
-        .with_context(|| format!("moto is not reachable at {endpoint}: start it with .ci/moto.sh"))?;
+        .with_context(|| {
+            format!("moto is not reachable at {endpoint}: start it with .ci/moto.sh")
+        })?;
     Ok(aws_config::defaults(BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_sqs::config::Credentials::new(
@@ -68,6 +76,65 @@ async fn moto_sdk() -> Result<SdkConfig> {
         .endpoint_url(endpoint)
         .load()
         .await)
+}
+
+/// A loopback proxy that hands moto one request at a time; returns its URL.
+///
+/// moto's server answers on many threads, but its `TransactWriteItems` is not thread-safe (moto 5.2.5): it
+/// deep-copies the table as a rollback backup without a lock (concurrent writes make that copy fail with a 500,
+/// "dictionary changed size during iteration") and, when a transaction is cancelled, restores the backup over
+/// whatever other requests wrote meanwhile. Two racing dispatchers cancel transactions all the time, so without
+/// this proxy moto itself loses writes. DynamoDB applies each request atomically; this gives moto the same.
+/// The dispatchers still race: their requests interleave here, and only the conditions decide who wins.
+async fn serialized(upstream: String) -> Result<String> {
+    use axum::extract::{Request, State};
+    use axum::http::{StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+
+    struct Proxy {
+        upstream: String,
+        client: reqwest::Client,
+        turn: tokio::sync::Mutex<()>,
+    }
+    async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+        let (parts, body) = request.into_parts();
+        let attempt = async {
+            let body = axum::body::to_bytes(body, 16 << 20).await?;
+            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            let mut headers = parts.headers;
+            headers.remove(header::HOST);
+            // Fair (FIFO): both dispatchers get turns in the order they asked.
+            let _turn = proxy.turn.lock().await;
+            let response = proxy
+                .client
+                .request(parts.method, format!("{}{path}", proxy.upstream))
+                .headers(headers)
+                .body(body)
+                .send()
+                .await?;
+            let status = response.status();
+            let mut headers = response.headers().clone();
+            headers.remove(header::TRANSFER_ENCODING);
+            headers.remove(header::CONNECTION);
+            let bytes = response.bytes().await?;
+            anyhow::Ok((status, headers, bytes).into_response())
+        };
+        attempt.await.unwrap_or_else(|e| {
+            (StatusCode::BAD_GATEWAY, format!("proxy to moto: {e:#}")).into_response()
+        })
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = axum::Router::new()
+        .fallback(forward)
+        .with_state(Arc::new(Proxy {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+            turn: tokio::sync::Mutex::new(()),
+        }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(url)
 }
 
 /// A name no other test (or earlier run against the same moto) uses.
@@ -276,7 +343,10 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     // When Alice creates the schedule through the API Gateway request.
     let (status, created) = api_call(&router, "create-schedule", None).await?;
     ensure!(status == 201, "create: {status} {created}");
-    assert_eq!(created["owner"], ALICE, "the owner comes from the JWT claims");
+    assert_eq!(
+        created["owner"], ALICE,
+        "the owner comes from the JWT claims"
+    );
     assert_eq!(created["name"], SCHEDULE_NAME);
     let id = created["id"].as_str().context("no schedule id")?.to_owned();
 
@@ -287,7 +357,9 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
         .get_schedule(&ScheduleId::from(id.as_str()))
         .await?
         .context("the created schedule is not in the table")?;
-    let planned = schedule.next_run_at.context("an active schedule has a next run")?;
+    let planned = schedule
+        .next_run_at
+        .context("an active schedule has a next run")?;
     ensure!(planned > Utc::now(), "a new daily schedule is due later");
     let now = Utc::now();
     let due_at = now - Duration::seconds(1);
@@ -295,7 +367,10 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     schedule.next_run_at = Some(due_at);
     schedule.touch(now);
     ensure!(
-        store.update_schedule(&schedule, read_version).await?.applied(),
+        store
+            .update_schedule(&schedule, read_version)
+            .await?
+            .applied(),
         "moving the occurrence"
     );
 
@@ -320,7 +395,10 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     assert_eq!(run["status"], "running");
     assert_eq!(run["trigger"], "scheduled");
     assert_eq!(
-        run["scheduled_for"].as_str().map(str::parse::<DateTime<Utc>>).transpose()?,
+        run["scheduled_for"]
+            .as_str()
+            .map(str::parse::<DateTime<Utc>>)
+            .transpose()?,
         Some(due_at),
         "the run is for the occurrence that came due"
     );
@@ -354,7 +432,8 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     }
 
     // Then the status checker's tick records the completion and publishes it.
-    let report = status_checker::handle(&checker_services, tick("status-checker/tick.json")?).await?;
+    let report =
+        status_checker::handle(&checker_services, tick("status-checker/tick.json")?).await?;
     assert_eq!(
         (
             report.checked,
@@ -376,7 +455,10 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
             .is_some_and(|s| s.starts_with("[sandbox] Investigated: ")),
         "{run}"
     );
-    assert!(run["finished_at"].is_string() && run["duration_ms"].is_number(), "{run}");
+    assert!(
+        run["finished_at"].is_string() && run["duration_ms"].is_number(),
+        "{run}"
+    );
 
     // And the email topic's raw subscriber got the readable text with filterable attributes.
     let mail = drain(&sqs, &mail_raw).await?;
@@ -424,8 +506,13 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     assert_eq!(listed["items"][0]["event"], "investigation-completed");
 
     // And the outbox is empty: another tick publishes nothing twice.
-    let again = status_checker::handle(&checker_services, tick("status-checker/tick.json")?).await?;
-    assert_eq!((again.checked, again.notifications_sent), (0, 0), "{again:?}");
+    let again =
+        status_checker::handle(&checker_services, tick("status-checker/tick.json")?).await?;
+    assert_eq!(
+        (again.checked, again.notifications_sent),
+        (0, 0),
+        "{again:?}"
+    );
     ensure!(
         drain(&sqs, &mail_raw).await?.is_empty(),
         "no second email after a quiet tick"
@@ -437,7 +524,15 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
 // ---------------------------------------------------------------------------------------------------------------
 // Two dispatchers over the same burst
 
-const BURST: usize = 1_000;
+/// How many schedules come due at once: `AWS_FLOW_BURST`, default 200. moto 5.2.5 deep-copies the whole table
+/// twice for every `TransactWriteItems` (about 70 µs per item), so each claim costs time in proportion to the
+/// table: 200 schedules take ~20 s here, 1,000 take several minutes (`AWS_FLOW_BURST=1000` runs that).
+fn burst() -> usize {
+    std::env::var("AWS_FLOW_BURST")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
+}
 
 fn due_schedule(i: usize, now: DateTime<Utc>) -> Schedule {
     Schedule {
@@ -470,14 +565,16 @@ fn due_schedule(i: usize, now: DateTime<Utc>) -> Schedule {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<()> {
-    // Given 1,000 active schedules, all due, in a fresh table, and a sandbox engine that answers at once and
-    // keeps every session running.
-    let sdk = moto_sdk().await?;
+    // Given a burst of active schedules, all due, in a fresh table (on moto, one request at a time: see
+    // `serialized`), and a sandbox engine that answers at once and keeps every session running.
+    let burst = burst();
+    let moto = serialized(moto_endpoint()).await?;
+    let sdk = sdk_for(&moto).await?;
     let table = fresh_table(&sdk).await?;
     let store = DynamoDbScheduleStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
     let now = Utc::now();
     let seeding = Instant::now();
-    let inserted: Vec<Result<(), _>> = futures::stream::iter(0..BURST)
+    let inserted: Vec<Result<(), _>> = futures::stream::iter(0..burst)
         .map(|i| {
             let store = &store;
             async move { store.insert_schedule(&due_schedule(i, now)).await }
@@ -498,8 +595,8 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
         ("TABLE_NAME", table.as_str()),
         ("ENGINE_URL", engine_url.as_str()),
     ];
-    let first = lambda_services(&moto_sdk().await?, &env).await?;
-    let second = lambda_services(&moto_sdk().await?, &env).await?;
+    let first = lambda_services(&sdk_for(&moto).await?, &env).await?;
+    let second = lambda_services(&sdk_for(&moto).await?, &env).await?;
 
     // When the same minute's tick reaches both at once.
     let dispatching = Instant::now();
@@ -510,12 +607,17 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
     let (a, b) = (a?, b?);
     let dispatching = dispatching.elapsed();
     eprintln!(
-        "seeded {BURST} schedules in {seeding:?}; two dispatchers took {dispatching:?}\n  first:  {a:?}\n  second: {b:?}"
+        "seeded {burst} schedules in {seeding:?}; two dispatchers took {dispatching:?}\n  first:  {a:?}\n  second: {b:?}"
     );
 
     // Then every occurrence was claimed once and started once, between them.
-    assert_eq!(a.claimed + b.claimed, BURST as u64, "{a:?} {b:?}");
-    assert_eq!(a.started + b.started, BURST as u64, "{a:?} {b:?}");
+    assert_eq!(a.claimed + b.claimed, burst as u64, "{a:?} {b:?}");
+    assert_eq!(a.started + b.started, burst as u64, "{a:?} {b:?}");
+    // They really overlapped: each won some claims and lost others to the other one.
+    assert!(
+        a.claimed > 0 && b.claimed > 0 && a.conflicts + b.conflicts > 0,
+        "the invocations did not race: {a:?} {b:?}"
+    );
     for r in [&a, &b] {
         assert_eq!(
             (r.skipped, r.failed, r.deferred, r.errors),
@@ -525,7 +627,7 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
     }
 
     // And the table agrees: one running run per schedule, with its own session, and every schedule advanced.
-    let checks: Vec<Result<(String, String)>> = futures::stream::iter(0..BURST)
+    let checks: Vec<Result<(String, String)>> = futures::stream::iter(0..burst)
         .map(|i| {
             let store = &store;
             async move {
@@ -550,7 +652,10 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
                     "{id}: {} in flight",
                     schedule.runs_in_flight
                 );
-                let session = run.session_id.clone().context("running without a session")?;
+                let session = run
+                    .session_id
+                    .clone()
+                    .context("running without a session")?;
                 Ok((run.run_id.to_string(), session))
             }
         })
@@ -560,10 +665,10 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
     let runs = checks.into_iter().collect::<Result<Vec<_>>>()?;
     let run_ids: HashSet<&str> = runs.iter().map(|(r, _)| r.as_str()).collect();
     let sessions: HashSet<&str> = runs.iter().map(|(_, s)| s.as_str()).collect();
-    assert_eq!(run_ids.len(), BURST, "one distinct run per occurrence");
-    // The sandbox opens one session per idempotency key (the run id), so 1,000 distinct sessions means the
-    // engine saw 1,000 distinct keys: no occurrence was started under two runs.
-    assert_eq!(sessions.len(), BURST, "one distinct engine session per run");
+    assert_eq!(run_ids.len(), burst, "one distinct run per occurrence");
+    // The sandbox opens one session per idempotency key (the run id), so as many distinct sessions as runs
+    // means the engine saw that many distinct keys: no occurrence was started under two runs.
+    assert_eq!(sessions.len(), burst, "one distinct engine session per run");
 
     // And a later tick finds nothing left to claim.
     let later = dispatcher::handle(&first, tick("dispatcher/tick.json")?).await?;
