@@ -78,65 +78,6 @@ async fn sdk_for(endpoint: &str) -> Result<SdkConfig> {
         .await)
 }
 
-/// A loopback proxy that hands moto one request at a time; returns its URL.
-///
-/// moto's server answers on many threads, but its `TransactWriteItems` is not thread-safe (moto 5.2.5): it
-/// deep-copies the table as a rollback backup without a lock (concurrent writes make that copy fail with a 500,
-/// "dictionary changed size during iteration") and, when a transaction is cancelled, restores the backup over
-/// whatever other requests wrote meanwhile. Two racing dispatchers cancel transactions all the time, so without
-/// this proxy moto itself loses writes. DynamoDB applies each request atomically; this gives moto the same.
-/// The dispatchers still race: their requests interleave here, and only the conditions decide who wins.
-async fn serialized(upstream: String) -> Result<String> {
-    use axum::extract::{Request, State};
-    use axum::http::{StatusCode, header};
-    use axum::response::{IntoResponse, Response};
-
-    struct Proxy {
-        upstream: String,
-        client: reqwest::Client,
-        turn: tokio::sync::Mutex<()>,
-    }
-    async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
-        let (parts, body) = request.into_parts();
-        let attempt = async {
-            let body = axum::body::to_bytes(body, 16 << 20).await?;
-            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            let mut headers = parts.headers;
-            headers.remove(header::HOST);
-            // Fair (FIFO): both dispatchers get turns in the order they asked.
-            let _turn = proxy.turn.lock().await;
-            let response = proxy
-                .client
-                .request(parts.method, format!("{}{path}", proxy.upstream))
-                .headers(headers)
-                .body(body)
-                .send()
-                .await?;
-            let status = response.status();
-            let mut headers = response.headers().clone();
-            headers.remove(header::TRANSFER_ENCODING);
-            headers.remove(header::CONNECTION);
-            let bytes = response.bytes().await?;
-            anyhow::Ok((status, headers, bytes).into_response())
-        };
-        attempt.await.unwrap_or_else(|e| {
-            (StatusCode::BAD_GATEWAY, format!("proxy to moto: {e:#}")).into_response()
-        })
-    }
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let app = axum::Router::new()
-        .fallback(forward)
-        .with_state(Arc::new(Proxy {
-            upstream: upstream.trim_end_matches('/').to_owned(),
-            client: reqwest::Client::new(),
-            turn: tokio::sync::Mutex::new(()),
-        }));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(url)
-}
-
 /// A name no other test (or earlier run against the same moto) uses.
 fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
@@ -569,7 +510,9 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
     // Given a burst of active schedules, all due, in a fresh table (on moto, one request at a time: see
     // `serialized`), and a sandbox engine that answers at once and keeps every session running.
     let burst = burst();
-    let moto = serialized(moto_endpoint()).await?;
+    // moto serves one request at a time (.ci/moto_serial.py), as DynamoDB applies each atomically; the two
+    // dispatchers' requests still interleave, and only the conditions decide who wins.
+    let moto = moto_endpoint();
     let sdk = sdk_for(&moto).await?;
     let table = fresh_table(&sdk).await?;
     let store = DynamoDbScheduleStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
