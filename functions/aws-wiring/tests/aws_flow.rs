@@ -10,11 +10,12 @@
 //!
 //! Needs moto: `.ci/moto.sh` (port 5000), or `AWS_ENDPOINT_URL` naming another loopback port.
 
+mod support;
+
 use anyhow::{Context as _, Result, bail, ensure};
 use api::lambda_auth::JwtClaimsAuth;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
-use aws_sdk_sqs::types::QueueAttributeName;
 use aws_wiring::LambdaConfig;
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
@@ -31,8 +32,8 @@ use shared::services::Services;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
+use support::{drain, moto_endpoint, moto_sdk, queue, sdk_for, subscribe, unique};
 use tower::ServiceExt;
 
 /// The user behind the claims in `events/api/*.json`, and the schedule id those fixtures address.
@@ -43,54 +44,6 @@ const SCHEDULE_NAME: &str = "Failed admin sign-ins";
 
 // ---------------------------------------------------------------------------------------------------------------
 // moto, queues and fixtures
-
-/// The emulator's SDK configuration: `AWS_ENDPOINT_URL` or `.ci/moto.sh`'s port. Refuses anything but a loopback
-/// endpoint, so these tests can never reach AWS, and fails (never passes silently) when moto does not answer.
-async fn moto_sdk() -> Result<SdkConfig> {
-    sdk_for(&moto_endpoint()).await
-}
-
-fn moto_endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:5000".into())
-}
-
-async fn sdk_for(endpoint: &str) -> Result<SdkConfig> {
-    let authority = endpoint
-        .strip_prefix("http://")
-        .with_context(|| format!("AWS_ENDPOINT_URL={endpoint} must be a plain http loopback URL"))?
-        .trim_end_matches('/');
-    ensure!(
-        authority.starts_with("127.0.0.1:") || authority.starts_with("localhost:"),
-        "AWS_ENDPOINT_URL={endpoint} is not on loopback; these tests only run against a local emulator"
-    );
-    tokio::net::TcpStream::connect(authority)
-        .await
-        .with_context(|| {
-            format!("moto is not reachable at {endpoint}: start it with .ci/moto.sh")
-        })?;
-    Ok(aws_config::defaults(BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .endpoint_url(endpoint)
-        .load()
-        .await)
-}
-
-/// A name no other test (or earlier run against the same moto) uses.
-fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}-{}-{}",
-        nanos % 1_000_000_000_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
 
 async fn fresh_table(sdk: &SdkConfig) -> Result<String> {
     let table = unique("flow");
@@ -110,64 +63,6 @@ async fn lambda_services(sdk: &SdkConfig, variables: &[(&str, &str)]) -> Result<
 
 fn sandbox(config: SandboxConfig) -> Result<SandboxHandle> {
     Ok(SandboxEngine::spawn(config, "127.0.0.1:0".parse()?)?)
-}
-
-struct Queue {
-    url: String,
-    arn: String,
-}
-
-async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<Queue> {
-    let url = sqs
-        .create_queue()
-        .queue_name(unique(name))
-        .send()
-        .await?
-        .queue_url
-        .context("no queue url")?;
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await?;
-    let arn = attrs
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .context("no queue arn")?
-        .clone();
-    Ok(Queue { url, arn })
-}
-
-/// Everything in the queue (waiting a little: delivery is asynchronous on AWS, even if moto is synchronous).
-async fn drain(sqs: &aws_sdk_sqs::Client, q: &Queue) -> Result<Vec<aws_sdk_sqs::types::Message>> {
-    let mut all = Vec::new();
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(&q.url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(if all.is_empty() { 1 } else { 0 })
-            .message_attribute_names("All")
-            .send()
-            .await?;
-        let batch = out.messages.unwrap_or_default();
-        if batch.is_empty() {
-            return Ok(all);
-        }
-        all.extend(batch);
-    }
-}
-
-async fn subscribe(sns: &aws_sdk_sns::Client, topic: &str, q: &Queue, raw: bool) -> Result<()> {
-    sns.subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(&q.arn)
-        .attributes("RawMessageDelivery", raw.to_string())
-        .send()
-        .await?;
-    Ok(())
 }
 
 fn fixture(path: &str) -> Result<String> {
@@ -235,8 +130,8 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
         .context("no topic arn")?;
     let mail_raw = queue(&sqs, "mail-raw").await?;
     let mail_envelope = queue(&sqs, "mail-envelope").await?;
-    subscribe(&sns, &topic, &mail_raw, true).await?;
-    subscribe(&sns, &topic, &mail_envelope, false).await?;
+    subscribe(&sns, &topic, &mail_raw, true, None).await?;
+    subscribe(&sns, &topic, &mail_envelope, false, None).await?;
     let bus = unique("bus");
     events.create_event_bus().name(&bus).send().await?;
     let soar = queue(&sqs, "soar").await?;

@@ -2,11 +2,11 @@
 //! receive, read back from SQS queues subscribed to the topics and targeted by a bus rule; and the engine
 //! credential from Secrets Manager and SSM.
 //!
-//! Needs moto: `.ci/venv/bin/moto_server -H 127.0.0.1 -p 5001 &` and `AWS_ENDPOINT_URL=http://127.0.0.1:5001`.
+//! Needs moto: `.ci/moto.sh` (port 5000), or `AWS_ENDPOINT_URL` naming another loopback port.
+
+mod support;
 
 use anyhow::{Context, Result, bail, ensure};
-use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_sqs::types::QueueAttributeName;
 use aws_wiring::{SecretRef, SecretSource};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
@@ -16,49 +16,7 @@ use shared::adapters::aws_notify::{
 use shared::adapters::engine_http::EngineCredential;
 use shared::domain::{Notification, NotificationEvent, RunError, RunErrorKind, RunStatus};
 use shared::ports::Notifier;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-
-/// The emulator's SDK configuration. Refuses anything but a loopback endpoint, so a test can never reach AWS.
-async fn sdk() -> Result<SdkConfig> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").context(
-        "AWS_ENDPOINT_URL is not set: start moto (.ci/venv/bin/moto_server -H 127.0.0.1 -p 5001 &) and export \
-         AWS_ENDPOINT_URL=http://127.0.0.1:5001",
-    )?;
-    let authority = endpoint
-        .strip_prefix("http://")
-        .with_context(|| format!("AWS_ENDPOINT_URL={endpoint} must be a plain http loopback URL"))?
-        .trim_end_matches('/');
-    ensure!(
-        authority.starts_with("127.0.0.1:") || authority.starts_with("localhost:"),
-        "AWS_ENDPOINT_URL={endpoint} is not on loopback; these tests only run against a local emulator"
-    );
-    tokio::net::TcpStream::connect(authority)
-        .await
-        .with_context(|| format!("moto is not reachable at {endpoint}: start it first"))?;
-    Ok(aws_config::defaults(BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "test", "test", None, None, "moto",
-        ))
-        .endpoint_url(endpoint)
-        .load()
-        .await)
-}
-
-/// A name no other test (or earlier run against the same moto) uses.
-fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}-{}-{}",
-        nanos % 1_000_000_000_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
+use support::{drain, moto_sdk as sdk, queue, subscribe, unique};
 
 fn notification(event: NotificationEvent) -> Notification {
     let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
@@ -88,74 +46,6 @@ fn notification(event: NotificationEvent) -> Notification {
         link: "/api/v1/schedules/sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY/runs".into(),
         created_at: at + chrono::Duration::seconds(96),
     }
-}
-
-struct Queue {
-    url: String,
-    arn: String,
-}
-
-async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<Queue> {
-    let url = sqs
-        .create_queue()
-        .queue_name(unique(name))
-        .send()
-        .await?
-        .queue_url
-        .context("no queue url")?;
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await?;
-    let arn = attrs
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .context("no queue arn")?
-        .clone();
-    Ok(Queue { url, arn })
-}
-
-/// Everything in the queue (waiting a little: delivery is asynchronous on AWS, even if moto is synchronous).
-async fn drain(sqs: &aws_sdk_sqs::Client, q: &Queue) -> Result<Vec<aws_sdk_sqs::types::Message>> {
-    let mut all = Vec::new();
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(&q.url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(if all.is_empty() { 1 } else { 0 })
-            .message_attribute_names("All")
-            .send()
-            .await?;
-        let batch = out.messages.unwrap_or_default();
-        if batch.is_empty() {
-            return Ok(all);
-        }
-        all.extend(batch);
-    }
-}
-
-async fn subscribe(
-    sns: &aws_sdk_sns::Client,
-    topic: &str,
-    q: &Queue,
-    raw: bool,
-    filter: Option<&str>,
-) -> Result<()> {
-    let mut attributes = HashMap::from([("RawMessageDelivery".to_owned(), raw.to_string())]);
-    if let Some(f) = filter {
-        attributes.insert("FilterPolicy".into(), f.into());
-    }
-    sns.subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(&q.arn)
-        .set_attributes(Some(attributes))
-        .send()
-        .await?;
-    Ok(())
 }
 
 #[tokio::test]
