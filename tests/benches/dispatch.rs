@@ -8,58 +8,19 @@
 //! Run: `cargo bench -p tests --bench dispatch` (env: BENCH_DUE, BENCH_LATENCY_MS, BENCH_CONCURRENCY,
 //! BENCH_LARGE).
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
+use common::{env_or, schedule};
 use shared::adapters::engine_http::{EngineConfig, SocmateEngine};
 use shared::adapters::memory::{FixedClock, RecordingNotifier};
 use shared::adapters::sandbox_engine::{SandboxConfig, SandboxEngine};
 use shared::adapters::sqlite::SqliteScheduleStore;
 use shared::config::ServiceConfig;
-use shared::domain::timing::{Frequency, TimingSpec};
-use shared::domain::{Schedule, ScheduleId, ScheduleStatus};
 use shared::ports::ScheduleStore;
 use shared::services::Services;
 use std::sync::Arc;
 use std::time::Instant;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn schedule(i: usize, now: DateTime<Utc>, due: bool) -> Schedule {
-    Schedule {
-        id: ScheduleId::from(format!("sch_bench{i:08}")),
-        owner: format!("user{}", i % 50),
-        name: format!("Bench {i}"),
-        description: String::new(),
-        user_query:
-            "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP".into(),
-        persona: "soc_analyst".into(),
-        timing: TimingSpec {
-            frequency: Frequency::Daily,
-            scheduled_time: Some("08:00".into()),
-            day_of_week: None,
-            day_of_month: None,
-            cron_expression: None,
-            timezone: "UTC".into(),
-        },
-        status: ScheduleStatus::Active,
-        next_run_at: Some(if due {
-            now - Duration::seconds(30)
-        } else {
-            now + Duration::hours(12)
-        }),
-        last_run_at: None,
-        last_run_status: None,
-        consecutive_failures: 0,
-        runs_in_flight: 0,
-        created_at: now - Duration::days(1),
-        updated_at: now - Duration::days(1),
-        version: 1,
-    }
-}
 
 async fn seed(
     store: &SqliteScheduleStore,
