@@ -5,7 +5,7 @@
 //   cargo build --release -p local && (cd tests/ui && npm ci) && node --test tests/ui/
 //
 // LOCAL_BIN overrides the runner binary, CHROMIUM_PATH the browser. Screenshots of every page go to
-// tests/artifacts/ui/; with UPDATE_DOCS=1 the Schedules page also goes to docs/schedules.png (the README's picture),
+// tests/artifacts/ui/; with UPDATE_DOCS=1 the Schedules page also goes to tests/ui/screenshots/schedules.png (the README's picture),
 // so an ordinary run never changes a tracked file.
 
 import { test, before, after } from 'node:test';
@@ -266,8 +266,9 @@ test('an analyst schedules an investigation end to end in the browser', async (t
     await page.locator('[data-testid="schedule-row"]').nth(2).waitFor();
     await shot('schedules');
     if (process.env.UPDATE_DOCS === '1') {
-      await mkdir(path.join(ROOT, 'docs'), { recursive: true });
-      await copyFile(path.join(ARTIFACTS, 'schedules.png'), path.join(ROOT, 'docs', 'schedules.png'));
+      const docs = path.join(ROOT, 'tests', 'ui', 'screenshots');
+      await mkdir(docs, { recursive: true });
+      await copyFile(path.join(ARTIFACTS, 'schedules.png'), path.join(docs, 'schedules.png'));
     }
   });
 
