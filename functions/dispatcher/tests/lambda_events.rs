@@ -6,53 +6,38 @@ use anyhow::{Result, ensure};
 use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use chrono::{TimeZone, Utc};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use shared::adapters::memory::{
-    FixedClock, MemoryScheduleStore, RecordingNotifier, ScriptedEngine,
-};
-use shared::config::ServiceConfig;
+use shared::adapters::memory::MemoryWorld;
 use shared::domain::{Caller, Role};
-use shared::services::{NewSchedule, Services};
+use shared::services::NewSchedule;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-struct World {
-    services: Services,
-    engine: Arc<ScriptedEngine>,
+/// A daily 08:00 UTC schedule created at 07:00, so the tick at 08:00 finds it due.
+async fn world() -> Result<MemoryWorld> {
+    let w = MemoryWorld::new(Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap());
+    w.create(&alice(), schedule_input()?).await?;
+    w.clock
+        .set(Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 5).unwrap());
+    Ok(w)
 }
 
-/// A daily 08:00 UTC schedule created at 07:00, so the tick at 08:00 finds it due.
-async fn world() -> Result<World> {
-    let engine = Arc::new(ScriptedEngine::new());
-    let clock = Arc::new(FixedClock::new(
-        Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap(),
-    ));
-    let services = Services::new(
-        Arc::new(MemoryScheduleStore::new()),
-        engine.clone(),
-        Arc::new(RecordingNotifier::new()),
-        clock.clone(),
-        ServiceConfig::default(),
-    );
-    let input: NewSchedule = serde_json::from_value(serde_json::json!({
+fn alice() -> Caller {
+    Caller {
+        user: "alice".into(),
+        role: Role::Analyst,
+    }
+}
+
+/// A daily 08:00 UTC schedule with a specific query.
+fn schedule_input() -> Result<NewSchedule> {
+    Ok(serde_json::from_value(serde_json::json!({
         "name": "Failed admin sign-ins",
         "query": "Show failed sign-ins for admin@contoso.com in the last 24 hours with more than 5 attempts",
         "persona": "soc_analyst",
         "frequency": "daily",
         "scheduled_time": "08:00",
         "timezone": "UTC"
-    }))?;
-    services
-        .create_schedule(
-            &Caller {
-                user: "alice".into(),
-                role: Role::Analyst,
-            },
-            input,
-        )
-        .await?;
-    clock.set(Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 5).unwrap());
-    Ok(World { services, engine })
+    }))?)
 }
 
 fn event(

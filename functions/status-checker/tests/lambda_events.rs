@@ -5,15 +5,11 @@ use anyhow::{Result, ensure};
 use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use chrono::{Duration, TimeZone, Utc};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use shared::adapters::memory::{
-    FixedClock, MemoryScheduleStore, RecordingNotifier, ScriptedEngine,
-};
-use shared::config::ServiceConfig;
+use shared::adapters::memory::MemoryWorld;
 use shared::domain::{Caller, NotificationEvent, Role};
 use shared::ports::SessionState;
-use shared::services::{NewSchedule, Services};
+use shared::services::NewSchedule;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 fn tick() -> Result<LambdaEvent<CloudWatchEvent>> {
     let file =
@@ -22,37 +18,33 @@ fn tick() -> Result<LambdaEvent<CloudWatchEvent>> {
     Ok(LambdaEvent::new(payload, Context::default()))
 }
 
-#[tokio::test]
-async fn the_tick_finishes_failed_runs_and_notifies() -> Result<()> {
-    // Given a schedule whose run was started by run-now and which the engine now reports failed.
-    let engine = Arc::new(ScriptedEngine::new());
-    let notifier = Arc::new(RecordingNotifier::new());
-    let clock = Arc::new(FixedClock::new(
-        Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap(),
-    ));
-    let services = Services::new(
-        Arc::new(MemoryScheduleStore::new()),
-        engine.clone(),
-        notifier.clone(),
-        clock.clone(),
-        ServiceConfig::default(),
-    );
-    let alice = Caller {
+fn alice() -> Caller {
+    Caller {
         user: "alice".into(),
         role: Role::Analyst,
-    };
-    let input: NewSchedule = serde_json::from_value(serde_json::json!({
+    }
+}
+
+/// A daily 08:00 UTC schedule with a specific query.
+fn schedule_input() -> Result<NewSchedule> {
+    Ok(serde_json::from_value(serde_json::json!({
         "name": "Failed admin sign-ins",
         "query": "Show failed sign-ins for admin@contoso.com in the last 24 hours with more than 5 attempts",
         "persona": "soc_analyst",
         "frequency": "daily",
         "scheduled_time": "08:00",
         "timezone": "UTC"
-    }))?;
-    let schedule = services.create_schedule(&alice, input).await?;
-    let run = services
-        .run_now(&alice, schedule.schedule.id.as_str())
-        .await?;
+    }))?)
+}
+
+#[tokio::test]
+async fn the_tick_finishes_failed_runs_and_notifies() -> Result<()> {
+    // Given a schedule whose run was started by run-now and which the engine now reports failed.
+    let w = MemoryWorld::new(Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap());
+    let (services, engine, notifier, clock) = (&w.services, &w.engine, &w.notifier, &w.clock);
+    let alice = alice();
+    let id = w.create(&alice, schedule_input()?).await?;
+    let run = services.run_now(&alice, &id).await?;
     let session = run.session_id.clone().expect("run-now started the session");
     engine.set_session(
         &session,
@@ -64,7 +56,7 @@ async fn the_tick_finishes_failed_runs_and_notifies() -> Result<()> {
     clock.advance(Duration::minutes(5));
 
     // When the five-minute tick arrives.
-    let report = status_checker::handle(&services, tick()?).await?;
+    let report = status_checker::handle(services, tick()?).await?;
 
     // Then the run failed and exactly that notification went out.
     ensure!(
@@ -81,40 +73,14 @@ async fn the_tick_finishes_failed_runs_and_notifies() -> Result<()> {
 /// Across both ticks: the dispatcher's fixture starts a due schedule, this fixture finishes it and notifies.
 #[tokio::test]
 async fn dispatch_then_check_completes_and_notifies() -> Result<()> {
-    let engine = Arc::new(ScriptedEngine::new());
-    let notifier = Arc::new(RecordingNotifier::new());
-    let clock = Arc::new(FixedClock::new(
-        Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap(),
-    ));
-    let services = Services::new(
-        Arc::new(MemoryScheduleStore::new()),
-        engine.clone(),
-        notifier.clone(),
-        clock.clone(),
-        ServiceConfig::default(),
-    );
-    let input: NewSchedule = serde_json::from_value(serde_json::json!({
-        "name": "Failed admin sign-ins",
-        "query": "Show failed sign-ins for admin@contoso.com in the last 24 hours with more than 5 attempts",
-        "persona": "soc_analyst",
-        "frequency": "daily",
-        "scheduled_time": "08:00",
-        "timezone": "UTC"
-    }))?;
-    services
-        .create_schedule(
-            &Caller {
-                user: "alice".into(),
-                role: Role::Analyst,
-            },
-            input,
-        )
-        .await?;
+    let w = MemoryWorld::new(Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap());
+    let (services, engine, notifier, clock) = (&w.services, &w.engine, &w.notifier, &w.clock);
+    w.create(&alice(), schedule_input()?).await?;
     clock.set(Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 5).unwrap());
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/dispatcher/tick.json");
     let minute: CloudWatchEvent = serde_json::from_str(&std::fs::read_to_string(file)?)?;
     let dispatched =
-        dispatcher::handle(&services, LambdaEvent::new(minute, Context::default())).await?;
+        dispatcher::handle(services, LambdaEvent::new(minute, Context::default())).await?;
     ensure!(dispatched.started == 1, "{dispatched:?}");
 
     engine.set_session(
@@ -125,7 +91,7 @@ async fn dispatch_then_check_completes_and_notifies() -> Result<()> {
         }),
     );
     clock.advance(Duration::minutes(5));
-    let report = status_checker::handle(&services, tick()?).await?;
+    let report = status_checker::handle(services, tick()?).await?;
 
     ensure!(
         report.completed == 1 && report.notifications_sent == 1,
@@ -143,16 +109,10 @@ async fn dispatch_then_check_completes_and_notifies() -> Result<()> {
 
 #[tokio::test]
 async fn a_wrong_event_is_a_typed_error() -> Result<()> {
-    let services = Services::new(
-        Arc::new(MemoryScheduleStore::new()),
-        Arc::new(ScriptedEngine::new()),
-        Arc::new(RecordingNotifier::new()),
-        Arc::new(FixedClock::new(Utc::now())),
-        ServiceConfig::default(),
-    );
+    let w = MemoryWorld::new(Utc::now());
     let mut e = tick()?;
     e.payload.detail_type = None;
-    let d = Diagnostic::from(status_checker::handle(&services, e).await.unwrap_err());
+    let d = Diagnostic::from(status_checker::handle(&w.services, e).await.unwrap_err());
     assert_eq!(d.error_type, "InvalidEvent");
     Ok(())
 }

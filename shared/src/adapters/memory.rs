@@ -400,3 +400,62 @@ impl Notifier for RecordingNotifier {
         Ok(())
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The use cases wired to the in-memory twins with a clock the test moves: the one test harness for the use
+/// cases and for the handlers built on them.
+pub struct MemoryWorld {
+    pub services: crate::services::Services,
+    pub store: std::sync::Arc<MemoryScheduleStore>,
+    pub engine: std::sync::Arc<ScriptedEngine>,
+    pub notifier: std::sync::Arc<RecordingNotifier>,
+    pub clock: std::sync::Arc<FixedClock>,
+}
+
+impl MemoryWorld {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self::with_config(now, crate::config::ServiceConfig::default())
+    }
+
+    pub fn with_config(now: DateTime<Utc>, config: crate::config::ServiceConfig) -> Self {
+        use std::sync::Arc;
+        let store = Arc::new(MemoryScheduleStore::new());
+        let engine = Arc::new(ScriptedEngine::new());
+        let notifier = Arc::new(RecordingNotifier::new());
+        let clock = Arc::new(FixedClock::new(now));
+        let services = crate::services::Services::new(
+            store.clone(),
+            engine.clone(),
+            notifier.clone(),
+            clock.clone(),
+            config,
+        );
+        Self {
+            services,
+            store,
+            engine,
+            notifier,
+            clock,
+        }
+    }
+
+    /// Creates a schedule and returns its id.
+    pub async fn create(
+        &self,
+        caller: &crate::domain::Caller,
+        input: crate::services::NewSchedule,
+    ) -> Result<String, crate::ServiceError> {
+        Ok(self
+            .services
+            .create_schedule(caller, input)
+            .await?
+            .schedule
+            .id
+            .to_string())
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
