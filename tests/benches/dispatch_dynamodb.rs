@@ -5,13 +5,13 @@
 //!    `PutItem`s with `attribute_not_exists(PK)`, one at a time and `BENCH_RAW_CONCURRENCY` (default 16) at once,
 //!    and `BENCH_DUE` two-item `TransactWriteItems` (the shape of a claim), one at a time, into an empty table
 //!    and into one as full as the dispatch table;
-//! 2. the dispatcher's rate: `BENCH_DUE` (default 500) due schedules seeded with `insert_schedule` (not timed)
+//! 2. the dispatcher's rate: `BENCH_DUE` (default 2,000) due schedules seeded with `insert_schedule` (not timed)
 //!    into another fresh table, then one `Services::dispatch_due` with the real HTTP engine adapter and the
 //!    sandbox engine on loopback without added latency. Each run costs one claim transaction and one conditional
 //!    update once the engine accepted it; the target is at least half the raw `PutItem` rate.
 //!
-//! Why 500 and not 2,000 due schedules: moto copies the whole table for every transaction (seeding and every claim
-//! are transactions), so a run's cost grows with the square of `BENCH_DUE`; 2,000 takes tens of minutes.
+//! Start moto with `MOTO_PROFILE=FILE` to see where moto's time went (per operation, written when it stops): on
+//! moto a `Query` on an index walks the whole table, which DynamoDB does not.
 //!
 //! Run: `.ci/moto.sh` and then `cargo bench -p tests --bench dispatch_dynamodb` (env: `AWS_ENDPOINT_URL`, default
 //! `http://127.0.0.1:5000`; BENCH_RAW, BENCH_RAW_CONCURRENCY, BENCH_DUE, BENCH_CONCURRENCY, BENCH_BATCH).
@@ -121,7 +121,7 @@ async fn raw_transactions(
 async fn main() -> anyhow::Result<()> {
     let raw: usize = env_or("BENCH_RAW", 2_000);
     let raw_concurrency: usize = env_or("BENCH_RAW_CONCURRENCY", 16);
-    let due: usize = env_or("BENCH_DUE", 500);
+    let due: usize = env_or("BENCH_DUE", 2_000);
     let defaults = ServiceConfig::default();
     let concurrency: usize = env_or("BENCH_CONCURRENCY", defaults.dispatch_concurrency);
     let batch: u32 = env_or("BENCH_BATCH", defaults.batch_size);
@@ -141,10 +141,10 @@ async fn main() -> anyhow::Result<()> {
         "raw: {raw} conditional PutItem (attribute_not_exists(PK), {PAYLOAD}-byte payload) into a fresh table: \
          {sequential:.0} items/s sequential, {concurrent:.0} items/s with {raw_concurrency} in flight"
     );
-    // The claim is a transaction, and moto copies the whole table for every transaction (to roll back), so its
-    // cost grows with the table: measure it on an empty table and on one holding as many items as the dispatch
-    // table does before the burst (a schedule and its pointer per due schedule). One at a time: moto's copy
-    // fails with an internal error when another request changes the table meanwhile.
+    // The claim is a transaction. Stock moto copied the whole table for every transaction, so its cost grew with
+    // the table (`.ci/moto_serial.py` snapshots only the items named): measure it on an empty table and on one
+    // holding as many items as the dispatch table does before the burst (a schedule and its pointer per due
+    // schedule), to show which moto this is.
     let (client, table) = tests::moto::fresh_store_table().await;
     let tx_empty = raw_transactions(&client, &table, 0, due, 1).await?;
     let (client, table) = tests::moto::fresh_store_table().await;
@@ -161,7 +161,7 @@ async fn main() -> anyhow::Result<()> {
     let store = Arc::new(DynamoDbScheduleStore::new(client, table));
     let now = Utc::now();
     let seeding = Instant::now();
-    // One at a time: `insert_schedule` is a transaction (see above).
+    // One at a time, so the seeding does not need a concurrency setting of its own (it is not timed).
     for i in 0..due {
         store.insert_schedule(&schedule(i, now, true)).await?;
     }
