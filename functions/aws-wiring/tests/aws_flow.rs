@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use support::{drain, moto_endpoint, moto_sdk, queue, sdk_for, subscribe, unique};
+use support::{drain, moto_endpoint, moto_sdk, queue, route, sdk_for, subscribe, unique};
 use tower::ServiceExt;
 
 /// The user behind the claims in `events/api/*.json`, and the schedule id those fixtures address.
@@ -135,26 +135,13 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     let bus = unique("bus");
     events.create_event_bus().name(&bus).send().await?;
     let soar = queue(&sqs, "soar").await?;
-    let rule = unique("all-events");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(&bus)
-        .event_pattern(serde_json::json!({ "source": [EVENT_SOURCE] }).to_string())
-        .send()
-        .await?;
-    events
-        .put_targets()
-        .rule(&rule)
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("soar")
-                .arn(&soar.arn)
-                .build()?,
-        )
-        .send()
-        .await?;
+    route(
+        &events,
+        &bus,
+        serde_json::json!({ "source": [EVENT_SOURCE] }),
+        &soar,
+    )
+    .await?;
     let engine = sandbox(SandboxConfig {
         run_time: std::time::Duration::from_millis(200),
         ..SandboxConfig::default()

@@ -16,7 +16,7 @@ use shared::adapters::aws_notify::{
 use shared::adapters::engine_http::EngineCredential;
 use shared::domain::{Notification, NotificationEvent, RunError, RunErrorKind, RunStatus};
 use shared::ports::Notifier;
-use support::{drain, moto_sdk as sdk, queue, subscribe, unique};
+use support::{drain, moto_sdk as sdk, queue, route, subscribe, unique};
 
 fn notification(event: NotificationEvent) -> Notification {
     let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
@@ -193,29 +193,13 @@ async fn the_bus_carries_one_detail_type_per_event() -> Result<()> {
     events.create_event_bus().name(&bus).send().await?;
     // Given a SOAR integration that only wants failures.
     let q = queue(&sqs, "soar").await?;
-    let rule = unique("failures");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(&bus)
-        .event_pattern(
-            serde_json::json!({"source": [EVENT_SOURCE], "detail-type": ["Investigation Failed"]})
-                .to_string(),
-        )
-        .send()
-        .await?;
-    events
-        .put_targets()
-        .rule(&rule)
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("soar")
-                .arn(&q.arn)
-                .build()?,
-        )
-        .send()
-        .await?;
+    route(
+        &events,
+        &bus,
+        serde_json::json!({"source": [EVENT_SOURCE], "detail-type": ["Investigation Failed"]}),
+        &q,
+    )
+    .await?;
 
     // When a completion and a failure are published.
     let notifier = EventBridgeNotifier::new(events.clone(), &bus);

@@ -140,3 +140,33 @@ pub async fn subscribe(
         .await?;
     Ok(())
 }
+
+/// Routes the events on `bus` that match `pattern` (an EventBridge event pattern) to `q`, through a new rule.
+pub async fn route(
+    events: &aws_sdk_eventbridge::Client,
+    bus: &str,
+    pattern: serde_json::Value,
+    q: &Queue,
+) -> Result<()> {
+    let rule = unique("rule");
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(bus)
+        .event_pattern(pattern.to_string())
+        .send()
+        .await?;
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(&q.arn)
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
