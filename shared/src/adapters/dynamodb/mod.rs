@@ -293,9 +293,9 @@ impl DynamoDbScheduleStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::new();
-        for partition in partitions {
-            let q = IndexQuery {
+        // The shards are independent partitions: query them at once (one round trip per tick, not one per shard).
+        let queries: Vec<IndexQuery> = partitions
+            .map(|partition| IndexQuery {
                 index,
                 key_condition: "#p = :p AND #t <= :now",
                 names: vec![("#p", partition_attr), ("#t", time_attr)],
@@ -303,10 +303,13 @@ impl DynamoDbScheduleStore {
                 filter: None,
                 forward: true,
                 consistent: false,
-            };
-            found.extend(self.query_items(&q, limit as usize).await?);
-        }
-        Ok(found)
+            })
+            .collect();
+        let found = futures::future::try_join_all(
+            queries.iter().map(|q| self.query_items(q, limit as usize)),
+        )
+        .await?;
+        Ok(found.into_iter().flatten().collect())
     }
 }
 
