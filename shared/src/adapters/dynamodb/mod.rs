@@ -293,7 +293,7 @@ impl DynamoDbScheduleStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Item>, StoreError> {
-        // The shards are independent partitions: query them at once (one round trip per tick, not one per shard).
+        // The shards are independent partitions: query them at once (one round trip per batch, not one per shard).
         let queries: Vec<IndexQuery> = partitions
             .map(|partition| IndexQuery {
                 index,
