@@ -27,9 +27,13 @@ const TOKEN = `ui-test-${randomBytes(12).toString('hex')}`;
 const VIEWER_TZ = 'America/New_York';
 const SCHEDULE_TZ = 'Europe/Berlin';
 const WAIT = 30_000;
-// How long a manual run may take to show `completed`: the sandbox finishes after SANDBOX_RUN_SECS, but the status
-// checker re-polls a session that was still active only after its fixed back-off (30 s in shared::services::status).
+// How long a manual run may take to finish: the sandbox finishes after SANDBOX_RUN_SECS and the status checker
+// (every second here) records it at its next tick; generous, because a deadline only matters when something is broken.
 const RUN_WAIT = 90_000;
+// The sandbox engine fails every session whose query contains this text (SANDBOX_FAIL_MARKER below).
+const FAIL_MARKER = '[fail]';
+// A query the specificity validator accepts, for schedules seeded through the API.
+const SPECIFIC_QUERY = 'failed sign-ins in the last 24 hours with more than 5 attempts from the same IP';
 
 let runner;
 let runnerExit;
@@ -91,6 +95,17 @@ async function api(method, p, body) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
+/** Polls GET `p` until `done(body)` holds; fails after `timeout` with what it waited for and the last answer. */
+async function waitForApi(p, what, done, timeout = RUN_WAIT) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const res = await api('GET', p);
+    if (res.status === 200 && done(res.body)) return res.body;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${res.status} ${JSON.stringify(res.body)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function shot(name) {
   // Toasts from earlier steps would cover the page in the picture.
   await page.evaluate(() => {
@@ -119,6 +134,7 @@ before(async () => {
       DISPATCH_INTERVAL_SECS: '1',
       STATUS_CHECK_INTERVAL_SECS: '1',
       SANDBOX_RUN_SECS: '1',
+      SANDBOX_FAIL_MARKER: FAIL_MARKER,
       RUST_LOG: process.env.RUST_LOG || 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -356,5 +372,142 @@ test('an analyst schedules an investigation end to end in the browser', async (t
 
   await t.test('no script errors or CSP violations in the console', () => {
     assert.deepEqual(pageErrors, []);
+  });
+});
+
+test('the list pages, filters by status and re-enables a schedule that failed five times', async (t) => {
+  const tag = randomBytes(3).toString('hex');
+  const errorsBefore = pageErrors.length;
+  const pager = byTestId('schedules-pager');
+  // Anchored at both ends: "21–20 of 20" contains "1–20 of 20", and "1–20 of 25" starts with "1–20 of 2".
+  const showsRange = (range) => pager.filter({ hasText: new RegExp(`^${range}(?!\\d)`) }).waitFor();
+  const visible = async (testid) => (await page.getByTestId('schedule-rows').getByTestId(testid).allTextContents()).map((x) => x.trim());
+  const create = async (name, userQuery = SPECIFIC_QUERY) => {
+    const res = await api('POST', '/api/v1/schedules', {
+      name,
+      user_query: userQuery,
+      persona: 'soc_analyst',
+      frequency: 'daily',
+      scheduled_time: '08:00',
+      timezone: SCHEDULE_TZ,
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body;
+  };
+
+  // More than one page (the UI asks for 20 at a time), created one after another so that the newest comes first.
+  const seeded = [];
+  for (let i = 1; i <= 23; i += 1) seeded.push(await create(`Paging ${tag} ${String(i).padStart(2, '0')}`));
+  const all = (await api('GET', '/api/v1/schedules?limit=100')).body;
+  const total = all.total;
+  assert.ok(total > 20 && total <= 40, `${total} schedules should make exactly two pages`);
+  const firstPage = all.items.slice(0, 20).map((s) => s.name);
+  const secondPage = all.items.slice(20).map((s) => s.name);
+
+  await t.test('pagination: Next shows the rest, Previous comes back', async () => {
+    await page.goto(`${baseUrl}/#/schedules`);
+    // The earlier test ends with a revoked token, and a fresh browser has none: either way the prompt asks.
+    await byTestId('token-input').fill(TOKEN);
+    await byTestId('token-submit').click();
+    await page.getByRole('heading', { level: 1, name: 'Schedules' }).waitFor();
+
+    await showsRange(`1–20 of ${total}`);
+    assert.deepEqual(await visible('schedule-link'), firstPage);
+    assert.equal(await pager.getByRole('link', { name: 'Previous' }).count(), 0, 'no previous page on the first');
+
+    await pager.getByRole('link', { name: 'Next' }).click();
+    await showsRange(`21–${total} of ${total}`);
+    const shown = await visible('schedule-link');
+    assert.deepEqual(shown, secondPage);
+    assert.equal(await pager.getByRole('link', { name: 'Next' }).count(), 0, 'no next page on the last');
+    const everySeeded = seeded.map((s) => s.name);
+    const onEitherPage = [...firstPage, ...shown];
+    assert.deepEqual(
+      everySeeded.filter((n) => onEitherPage.filter((m) => m === n).length !== 1),
+      [],
+      'each seeded schedule is on exactly one of the two pages',
+    );
+    await shot('schedules-page-2');
+
+    await pager.getByRole('link', { name: 'Previous' }).click();
+    await showsRange(`1–20 of ${total}`);
+    assert.deepEqual(await visible('schedule-link'), firstPage);
+  });
+
+  await t.test('the status filter shows only paused schedules, then all again', async () => {
+    // The newest seeded schedule is on the first page; pause it behind the list's back.
+    const paused = seeded.at(-1);
+    const stillActive = seeded.at(-2);
+    assert.equal((await api('POST', `/api/v1/schedules/${paused.id}/pause`)).status, 200);
+    const pausedTotal = (await api('GET', '/api/v1/schedules?status=PAUSED&limit=1')).body.total;
+
+    await byTestId('status-filter').selectOption('PAUSED');
+    await showsRange(`1–${pausedTotal} of ${pausedTotal}`);
+    await rowOf(paused.name).waitFor();
+    const statuses = await visible('status');
+    assert.ok(statuses.length >= 1 && statuses.every((s) => s === 'PAUSED'), `only paused schedules, got ${statuses}`);
+    assert.equal(await rowOf(stillActive.name).count(), 0, 'an active schedule is filtered out');
+    assert.equal(await byTestId('status-filter').inputValue(), 'PAUSED', 'the filter keeps its choice');
+
+    await byTestId('status-filter').selectOption('');
+    await showsRange(`1–20 of ${total}`);
+    assert.equal((await rowOf(stillActive.name).getByTestId('status').textContent()).trim(), 'ACTIVE');
+    assert.equal((await rowOf(paused.name).getByTestId('status').textContent()).trim(), 'PAUSED');
+  });
+
+  await t.test('five failed runs disable a schedule; Re-enable in the list brings it back', async () => {
+    const flaky = await create(`Flaky ${tag}`, `${SPECIFIC_QUERY} ${FAIL_MARKER}`);
+    for (let i = 1; i <= 5; i += 1) {
+      const run = await api('POST', `/api/v1/schedules/${flaky.id}/run`);
+      assert.equal(run.status, 202, JSON.stringify(run.body));
+      await waitForApi(`/api/v1/schedules/${flaky.id}`, `failure ${i} to be counted`, (s) => s.consecutive_failures === i);
+    }
+    assert.equal((await api('GET', `/api/v1/schedules/${flaky.id}`)).body.status, 'FAILED');
+
+    // The FAILED filter lists it; "All statuses" shows it among the rest with the same badge and action.
+    await byTestId('status-filter').selectOption('FAILED');
+    await rowOf(flaky.name).getByTestId('status').filter({ hasText: 'FAILED' }).waitFor();
+    const statuses = await visible('status');
+    assert.ok(statuses.every((s) => s === 'FAILED'), `only failed schedules, got ${statuses}`);
+    await byTestId('status-filter').selectOption('');
+    await showsRange(`1–20 of ${total + 1}`);
+
+    const row = rowOf(flaky.name);
+    assert.equal((await row.getByTestId('status').textContent()).trim(), 'FAILED');
+    assert.equal((await row.getByTestId('next-run').textContent()).trim(), 'Disabled');
+    assert.equal((await row.getByTestId('last-run').locator('.badge').textContent()).trim(), 'failed');
+    assert.equal((await row.getByTestId('action-resume').textContent()).trim(), 'Re-enable');
+    assert.equal(await row.getByTestId('action-pause').count(), 0, 'a failed schedule cannot be paused');
+    await shot('schedule-failed');
+
+    await row.getByRole('button', { name: `Re-enable: ${flaky.name}` }).click();
+    await row.getByTestId('status').filter({ hasText: 'ACTIVE' }).waitFor();
+    await row.getByTestId('next-run-schedule-tz').waitFor();
+    assert.equal(await row.getByTestId('action-pause').count(), 1);
+    assert.equal(await row.getByTestId('action-resume').count(), 0);
+    await byTestId('toast-info').filter({ hasText: `Re-enabled “${flaky.name}”.` }).waitFor();
+    const reenabled = (await api('GET', `/api/v1/schedules/${flaky.id}`)).body;
+    assert.equal(reenabled.status, 'ACTIVE');
+    assert.equal(reenabled.consecutive_failures, 0);
+  });
+
+  await t.test('deleting the only row of the last page goes back to the page before', async () => {
+    const items = (await api('GET', '/api/v1/schedules?limit=100')).body.items;
+    assert.ok(items.length > 20 && items.length <= 40, `${items.length} schedules should make exactly two pages`);
+    const lastPage = items.slice(20);
+    for (const s of lastPage.slice(0, -1)) assert.equal((await api('DELETE', `/api/v1/schedules/${s.id}`)).status, 204);
+    const only = lastPage.at(-1);
+
+    await pager.getByRole('link', { name: 'Next' }).click();
+    await showsRange('21–21 of 21');
+    assert.deepEqual(await visible('schedule-link'), [only.name]);
+    await rowOf(only.name).getByTestId('action-delete').click();
+    await byTestId('confirm-ok').click();
+    await showsRange('1–20 of 20');
+    assert.deepEqual(await visible('schedule-link'), items.slice(0, 20).map((s) => s.name));
+  });
+
+  await t.test('no script errors or CSP violations in the console', () => {
+    assert.deepEqual(pageErrors.slice(errorsBefore), []);
   });
 });

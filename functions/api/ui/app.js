@@ -761,6 +761,13 @@ async function viewList(s, route) {
   if (!s.alive()) return;
   const items = Array.isArray(page && page.items) ? page.items : [];
   const total = Number.isFinite(page && page.total) ? page.total : items.length;
+  if (items.length === 0 && offset > 0 && total > 0) {
+    // Past the end (the last row of the last page was deleted, or an old link): show the last page instead of an
+    // empty "No schedules yet" one. Replaced, not pushed, so that Back does not return here.
+    history.replaceState(null, '', hrefFor(Math.floor((total - 1) / PAGE_SIZE) * PAGE_SIZE));
+    render();
+    return;
+  }
   tbody.closest('table').setAttribute('aria-busy', 'false');
   if (items.length === 0) {
     tbody.replaceChildren(
