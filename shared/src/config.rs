@@ -1,5 +1,6 @@
 //! Settings the use cases need, independent of where they run. Entry points read them from the environment once.
 
+use crate::domain::run::SessionUrlTemplate;
 use chrono_tz::Tz;
 use std::time::Duration;
 
@@ -21,6 +22,8 @@ pub struct ServiceConfig {
     pub run_history: u32,
     /// Candidates read per store query during a tick.
     pub batch_size: u32,
+    /// Where a person opens an engine session (runs and notifications link to it), if anywhere.
+    pub session_url: Option<SessionUrlTemplate>,
 }
 
 impl Default for ServiceConfig {
@@ -34,6 +37,7 @@ impl Default for ServiceConfig {
             start_lease: Duration::from_secs(120),
             run_history: 50,
             batch_size: 500,
+            session_url: None,
         }
     }
 }
@@ -65,7 +69,8 @@ where
 
 impl ServiceConfig {
     /// The settings every entry point shares, from environment-style variables: `RUN_TIMEOUT_SECS`,
-    /// `DISPATCH_CONCURRENCY`, `DEFAULT_TIMEZONE`, `PERSONAS`. Unset variables keep the defaults.
+    /// `DISPATCH_CONCURRENCY`, `DEFAULT_TIMEZONE`, `PERSONAS`, `SESSION_URL_TEMPLATE`. Unset variables keep the
+    /// defaults.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
         let run_timeout_secs: f64 = parse_var(
@@ -100,8 +105,16 @@ impl ServiceConfig {
                 .collect(),
             _ => defaults.personas.clone(),
         };
+        let session_url = lookup("SESSION_URL_TEMPLATE")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| {
+                v.parse::<SessionUrlTemplate>()
+                    .map_err(|e| ConfigError(format!("SESSION_URL_TEMPLATE={v:?} {e}")))
+            })
+            .transpose()?;
         Ok(Self {
             run_timeout: Duration::from_secs_f64(run_timeout_secs),
+            session_url,
             dispatch_concurrency,
             default_timezone,
             personas,
@@ -149,6 +162,25 @@ mod tests {
                 .unwrap_err()
                 .0
                 .contains("DEFAULT_TIMEZONE")
+        );
+    }
+
+    #[test]
+    fn a_session_url_template_is_optional_and_checked() {
+        assert_eq!(from(&[]).unwrap().session_url, None);
+        let c = from(&[(
+            "SESSION_URL_TEMPLATE",
+            "https://socmate.example.com/s/{session_id}",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.session_url.map(|t| t.url_for("ses_1")),
+            Some("https://socmate.example.com/s/ses_1".to_owned())
+        );
+        let err = from(&[("SESSION_URL_TEMPLATE", "https://socmate.example.com/s/")]).unwrap_err();
+        assert!(
+            err.0.contains("SESSION_URL_TEMPLATE") && err.0.contains("{session_id}"),
+            "{err}"
         );
     }
 }

@@ -181,6 +181,7 @@ pub fn notification(id: &str, owner: &str, created_at: DateTime<Utc>) -> Notific
         schedule_name: s.name,
         run_id: r.run_id,
         session_id: Some("sess-1".into()),
+        session_url: Some("https://socmate.example.com/sessions/sess-1".into()),
         status: RunStatus::Completed,
         scheduled_for: r.scheduled_for,
         started_at: Some(at(1, 8, 0)),

@@ -32,6 +32,8 @@ const WAIT = 30_000;
 const RUN_WAIT = 90_000;
 // The sandbox engine fails every session whose query contains this text (SANDBOX_FAIL_MARKER below).
 const FAIL_MARKER = '[fail]';
+// Where the runner says sessions open in the engine's UI (SESSION_URL_TEMPLATE below); nothing is served there.
+const SESSION_URL = 'https://socmate.example.test/sessions/';
 // A query the specificity validator accepts, for schedules seeded through the API.
 const SPECIFIC_QUERY = 'failed sign-ins in the last 24 hours with more than 5 attempts from the same IP';
 
@@ -135,6 +137,7 @@ before(async () => {
       STATUS_CHECK_INTERVAL_SECS: '1',
       SANDBOX_RUN_SECS: '1',
       SANDBOX_FAIL_MARKER: FAIL_MARKER,
+      SESSION_URL_TEMPLATE: `${SESSION_URL}{session_id}`,
       RUST_LOG: process.env.RUST_LOG || 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -301,7 +304,12 @@ test('an analyst schedules an investigation end to end in the browser', async (t
     await first.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor({ timeout: RUN_WAIT });
     assert.equal(await page.evaluate(() => window.__notReloaded), true, 'the page updated in place');
     assert.equal((await first.getByTestId('run-trigger').textContent()).trim(), 'manual');
-    assert.match(await first.getByTestId('session-id').textContent(), /\S{6,}/);
+    const session = first.getByTestId('session-id');
+    const sessionId = (await session.textContent()).trim();
+    assert.match(sessionId, /\S{6,}/);
+    // The session links to the engine's UI, opening in a new tab.
+    assert.equal(await session.getAttribute('href'), SESSION_URL + encodeURIComponent(sessionId));
+    assert.equal(await session.getAttribute('target'), '_blank');
     assert.notEqual((await first.getByTestId('run-duration').textContent()).trim(), '—');
     // Once nothing is in flight the view stops refreshing and says so by clearing its note.
     await page.waitForFunction(() => document.querySelector('[data-testid="refresh-note"]')?.textContent === '');
@@ -350,6 +358,8 @@ test('an analyst schedules an investigation end to end in the browser', async (t
     await page.getByRole('heading', { level: 1, name: 'Notifications' }).waitFor();
     const note = page.locator('[data-testid="notification"][data-event="investigation-completed"]').filter({ hasText: name });
     await note.first().waitFor();
+    const link = note.first().getByTestId('session-id');
+    assert.ok((await link.getAttribute('href')).startsWith(SESSION_URL), 'the notification links its session');
     await shot('notifications');
   });
 

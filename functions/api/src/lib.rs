@@ -246,7 +246,7 @@ async fn run_now(
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let run = RunView::from(s.services.run_now(&caller, &id).await?);
+    let run = s.services.run_view(s.services.run_now(&caller, &id).await?);
     Ok((StatusCode::ACCEPTED, Json(run)).into_response())
 }
 
@@ -260,7 +260,7 @@ async fn list_runs(
         .list_runs(&caller, &id)
         .await?
         .into_iter()
-        .map(RunView::from)
+        .map(|run| s.services.run_view(run))
         .collect();
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }

@@ -464,15 +464,17 @@ async function copyText(text) {
   toast('Session id copied.');
 }
 
-function sessionCell(sessionId, engineUrl) {
+// The session id, linked to the engine's UI when the server knows where that is (SESSION_URL_TEMPLATE), and a copy
+// button. Only http(s) links are followed, whatever the API sends.
+function sessionCell(sessionId, sessionUrl) {
   if (!sessionId) return h('span', { class: 'muted' }, '—');
   const id = String(sessionId);
-  const base = typeof engineUrl === 'string' && /^https?:\/\//i.test(engineUrl) ? engineUrl.replace(/\/+$/, '') : '';
+  const url = typeof sessionUrl === 'string' && /^https?:\/\//i.test(sessionUrl) ? sessionUrl : '';
   return h(
     'span',
     { class: 'session' },
-    base
-      ? h('a', { href: `${base}/sessions/${encodeURIComponent(id)}`, class: 'mono', rel: 'noopener noreferrer', target: '_blank' }, id)
+    url
+      ? h('a', { href: url, class: 'mono', rel: 'noopener noreferrer', target: '_blank', 'data-testid': 'session-id', title: 'Open the session in the investigation engine' }, id)
       : h('code', { class: 'mono', 'data-testid': 'session-id' }, id),
     h(
       'button',
@@ -1295,7 +1297,7 @@ async function viewDetail(s, route) {
             tz === VIEWER_TZ ? null : h('div', { class: 'muted small' }, `Your time: ${formatInstant(r.scheduled_for, VIEWER_TZ, false)}`),
           ),
           h('td', { 'data-label': 'Duration', 'data-testid': 'run-duration' }, formatDuration(r.duration_ms)),
-          h('td', { 'data-label': 'Session' }, sessionCell(r.session_id, sch.engine_url)),
+          h('td', { 'data-label': 'Session' }, sessionCell(r.session_id, r.session_url)),
           h(
             'td',
             { 'data-label': 'Result', 'data-testid': 'run-result' },
@@ -1360,7 +1362,7 @@ async function viewNotifications(s, route) {
             h('dd', {}, formatInstant(n.scheduled_for, tz)),
             n.finished_at ? [h('dt', {}, 'Finished'), h('dd', {}, formatInstant(n.finished_at, tz))] : null,
             n.duration_ms !== undefined && n.duration_ms !== null ? [h('dt', {}, 'Duration'), h('dd', {}, formatDuration(n.duration_ms))] : null,
-            n.session_id ? [h('dt', {}, 'Session'), h('dd', {}, sessionCell(n.session_id, n.engine_url))] : null,
+            n.session_id ? [h('dt', {}, 'Session'), h('dd', {}, sessionCell(n.session_id, n.session_url))] : null,
           ),
           n.summary ? h('p', { class: 'clamp' }, typeof n.summary === 'string' ? n.summary : itemText(n.summary)) : null,
           n.error

@@ -29,6 +29,7 @@ fn notification(event: NotificationEvent) -> Notification {
         schedule_name: "Failed admin sign-ins".into(),
         run_id: "run_01JE".into(),
         session_id: Some("ses_42".into()),
+        session_url: None,
         status: if failed {
             RunStatus::Failed
         } else {

@@ -168,8 +168,11 @@ pub fn chatbot_message(n: &Notification) -> Value {
     if let Some(ms) = n.duration_ms {
         lines.push(format!("*Duration:* {:.1} s", ms as f64 / 1000.0));
     }
-    if let Some(session) = &n.session_id {
-        lines.push(format!("*Session:* `{session}`"));
+    match (&n.session_id, &n.session_url) {
+        // Slack's link syntax, which Chatbot's client-markdown passes through.
+        (Some(session), Some(url)) => lines.push(format!("*Session:* <{url}|{session}>")),
+        (Some(session), None) => lines.push(format!("*Session:* `{session}`")),
+        _ => {}
     }
     if let Some(e) = &n.error {
         lines.push(format!("*Error ({}):* {}", e.kind.as_str(), e.message));
@@ -184,13 +187,15 @@ pub fn chatbot_message(n: &Notification) -> Value {
 
     let mut next_steps = vec![format!("Run history: `{}`", n.link)];
     match n.event {
-        NotificationEvent::InvestigationCompleted => {
-            if let Some(session) = &n.session_id {
-                next_steps.push(format!(
-                    "Open session `{session}` in the investigation engine for the full report"
-                ));
+        NotificationEvent::InvestigationCompleted => match (&n.session_id, &n.session_url) {
+            (Some(session), Some(url)) => {
+                next_steps.push(format!("Read the full report: <{url}|session {session}>"))
             }
-        }
+            (Some(session), None) => next_steps.push(format!(
+                "Open session `{session}` in the investigation engine for the full report"
+            )),
+            _ => {}
+        },
         NotificationEvent::InvestigationFailed => next_steps.push(
             "Check the error above; the schedule keeps running until it fails 5 times in a row"
                 .into(),
@@ -225,6 +230,7 @@ pub fn chatbot_message(n: &Notification) -> Value {
                 "schedule_id": n.schedule_id.to_string(),
                 "run_id": n.run_id.to_string(),
                 "session_id": n.session_id,
+                "session_url": n.session_url,
                 "link": n.link,
             },
         },
@@ -365,6 +371,7 @@ mod tests {
             schedule_name: "Failed sign-ins – Ünïcode".into(),
             run_id: "run_1".into(),
             session_id: Some("ses_9".into()),
+            session_url: Some("https://socmate.example.com/sessions/ses_9".into()),
             status: RunStatus::Failed,
             scheduled_for: now,
             started_at: Some(now),
@@ -413,6 +420,10 @@ mod tests {
         let description = m["content"]["description"].as_str().unwrap();
         assert!(
             description.contains("*Error (engine_rejected):* bad query"),
+            "{description}"
+        );
+        assert!(
+            description.contains("*Session:* <https://socmate.example.com/sessions/ses_9|ses_9>"),
             "{description}"
         );
         assert!(description.chars().count() <= MAX_CHAT_DESCRIPTION_CHARS);

@@ -775,6 +775,7 @@ mod tests {
             schedule_name: s.name,
             run_id: r.run_id,
             session_id: None,
+            session_url: None,
             status: RunStatus::Completed,
             scheduled_for: r.scheduled_for,
             started_at: None,

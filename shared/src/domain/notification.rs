@@ -2,7 +2,7 @@
 //! stored per owner (the API lists them) and published through the [`crate::ports::Notifier`].
 
 use crate::domain::ids::{NotificationId, RunId, ScheduleId};
-use crate::domain::run::{Run, RunError, RunStatus};
+use crate::domain::run::{Run, RunError, RunStatus, SessionUrlTemplate};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +37,9 @@ pub struct Notification {
     pub run_id: RunId,
     #[serde(default)]
     pub session_id: Option<String>,
+    /// Where the session opens in the engine's UI, when `SESSION_URL_TEMPLATE` is configured.
+    #[serde(default)]
+    pub session_url: Option<String>,
     pub status: RunStatus,
     pub scheduled_for: DateTime<Utc>,
     #[serde(default)]
@@ -57,7 +60,11 @@ pub struct Notification {
 impl Notification {
     /// The notifications a finished run produces: completed or failed, plus `schedule-disabled` when this run
     /// disabled its schedule. Skipped runs produce none.
-    pub fn for_finished_run(run: &Run, now: DateTime<Utc>) -> Vec<Self> {
+    pub fn for_finished_run(
+        run: &Run,
+        now: DateTime<Utc>,
+        sessions: Option<&SessionUrlTemplate>,
+    ) -> Vec<Self> {
         let mut events = Vec::new();
         match run.status {
             RunStatus::Completed => events.push(NotificationEvent::InvestigationCompleted),
@@ -77,6 +84,9 @@ impl Notification {
                 schedule_name: run.schedule_name.clone(),
                 run_id: run.run_id.clone(),
                 session_id: run.session_id.clone(),
+                session_url: sessions
+                    .zip(run.session_id.as_deref())
+                    .map(|(t, id)| t.url_for(id)),
                 status: run.status,
                 scheduled_for: run.scheduled_for,
                 started_at: run.started_at,
@@ -123,8 +133,10 @@ impl Notification {
         if let Some(d) = self.duration_ms {
             lines.push(format!("Duration: {:.1} s", d as f64 / 1000.0));
         }
-        if let Some(s) = &self.session_id {
-            lines.push(format!("Session: {s}"));
+        match (&self.session_id, &self.session_url) {
+            (Some(s), Some(url)) => lines.push(format!("Session: {s} — {url}")),
+            (Some(s), None) => lines.push(format!("Session: {s}")),
+            _ => {}
         }
         if let Some(e) = &self.error {
             lines.push(format!("Error ({}): {}", e.kind.as_str(), e.message));

@@ -5,6 +5,7 @@ use crate::domain::schedule::Schedule;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::str::FromStr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -242,6 +243,8 @@ pub struct RunView {
     pub scheduled_for: DateTime<Utc>,
     pub status: RunStatus,
     pub session_id: Option<String>,
+    /// Where a person opens the session in the engine's UI, when `SESSION_URL_TEMPLATE` is configured.
+    pub session_url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -252,9 +255,13 @@ pub struct RunView {
     pub attempts: u32,
 }
 
-impl From<Run> for RunView {
-    fn from(r: Run) -> Self {
+impl RunView {
+    /// The view of `r`, with its session linked through `sessions` when one is configured.
+    pub fn of(r: Run, sessions: Option<&SessionUrlTemplate>) -> Self {
         Self {
+            session_url: sessions
+                .zip(r.session_id.as_deref())
+                .map(|(t, id)| t.url_for(id)),
             run_id: r.run_id,
             schedule_id: r.schedule_id,
             owner: r.owner,
@@ -270,6 +277,84 @@ impl From<Run> for RunView {
             error: r.error,
             summary: r.summary,
             attempts: r.attempts,
+        }
+    }
+}
+
+/// Where a person opens an engine session: a URL with a `{session_id}` placeholder, e.g. the SoCMate UI's
+/// `https://socmate.example.com/sessions/{session_id}` (`SESSION_URL_TEMPLATE`). The engine's API has no such
+/// link, so it is configuration; the session id is percent-encoded into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUrlTemplate(String);
+
+impl SessionUrlTemplate {
+    pub const PLACEHOLDER: &'static str = "{session_id}";
+
+    pub fn url_for(&self, session_id: &str) -> String {
+        // RFC 3986's unreserved characters stay as they are, except `.` (an id of `..` must not become a path step).
+        const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'_')
+            .remove(b'~');
+        let id = percent_encoding::utf8_percent_encode(session_id, ENCODED);
+        self.0.replace(Self::PLACEHOLDER, &id.to_string())
+    }
+}
+
+impl FromStr for SessionUrlTemplate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+            .ok_or("must start with https:// or http://")?;
+        if rest.is_empty() || rest.starts_with('/') || rest.starts_with(Self::PLACEHOLDER) {
+            return Err("must name a host".into());
+        }
+        if !s.contains(Self::PLACEHOLDER) {
+            return Err(format!("must contain {}", Self::PLACEHOLDER));
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("must not contain spaces".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod session_url_tests {
+    use super::SessionUrlTemplate;
+
+    #[test]
+    fn a_template_links_a_session_with_its_id_encoded() {
+        let t: SessionUrlTemplate = "https://socmate.example.com/sessions/{session_id}?tab=report"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            t.url_for("ses_01J9-x~"),
+            "https://socmate.example.com/sessions/ses_01J9-x~?tab=report"
+        );
+        // An engine-chosen id cannot change the link's path or query.
+        assert_eq!(
+            t.url_for("a/../b?x=1#f"),
+            "https://socmate.example.com/sessions/a%2F%2E%2E%2Fb%3Fx%3D1%23f?tab=report"
+        );
+    }
+
+    #[test]
+    fn a_bad_template_says_what_is_wrong() {
+        for (template, problem) in [
+            ("socmate.example.com/{session_id}", "https://"),
+            ("javascript:alert(1)//{session_id}", "https://"),
+            ("https://socmate.example.com/sessions/", "{session_id}"),
+            ("https:///{session_id}", "host"),
+            ("https://{session_id}", "host"),
+            ("https://socmate.example.com/s/{session_id} x", "spaces"),
+        ] {
+            let err = template.parse::<SessionUrlTemplate>().unwrap_err();
+            assert!(err.contains(problem), "{template}: {err}");
         }
     }
 }

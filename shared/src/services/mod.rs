@@ -46,6 +46,11 @@ impl Services {
         }
     }
 
+    /// A run as the API shows it, its session linked when `SESSION_URL_TEMPLATE` is configured.
+    pub fn run_view(&self, run: crate::domain::Run) -> crate::domain::run::RunView {
+        crate::domain::run::RunView::of(run, self.config.session_url.as_ref())
+    }
+
     pub fn config(&self) -> &ServiceConfig {
         &self.config
     }

@@ -26,7 +26,8 @@ impl Services {
             let mut progressed = false;
             for run in runs {
                 let mut delivered = true;
-                for n in Notification::for_finished_run(&run, now) {
+                for n in Notification::for_finished_run(&run, now, self.config.session_url.as_ref())
+                {
                     self.store.put_notification(&n).await?;
                     match self.notifier.publish(&n).await {
                         Ok(()) => sent += 1,

@@ -687,3 +687,58 @@ async fn preview_lists_the_next_runs_strictly_after_from() -> R {
     ));
     Ok(())
 }
+
+#[tokio::test]
+async fn runs_and_notifications_link_their_session_when_a_template_is_configured() -> R {
+    let config = crate::config::ServiceConfig {
+        session_url: Some(
+            "https://socmate.example.com/sessions/{session_id}"
+                .parse()
+                .map_err(anyhow::Error::msg)?,
+        ),
+        ..crate::config::ServiceConfig::default()
+    };
+    let w = World::with_config(at(2026, 6, 1, 7, 0), config);
+    let alice = analyst("alice");
+    let id = w.create(&alice, daily("A", "08:00")).await?;
+    let run = w.services.run_now(&alice, &id).await?;
+    let session = run.session_id.clone().unwrap();
+    let expected = format!("https://socmate.example.com/sessions/{session}");
+    // The API's view of the run links it, as soon as the engine accepted it.
+    let view = w.services.run_view(run);
+    assert_eq!(view.session_url.as_deref(), Some(expected.as_str()));
+    w.engine.set_session(
+        &session,
+        Ok(SessionState::Completed {
+            summary: None,
+            finished_at: None,
+        }),
+    );
+    w.services.check_runs(w.now()).await?;
+    // So do the notification the subscribers got and the one stored for the notifications list.
+    let published = w.notifier.published();
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].session_url.as_deref(), Some(expected.as_str()));
+    assert!(
+        published[0].text().contains(&expected),
+        "{}",
+        published[0].text()
+    );
+    let listed = w.services.list_notifications(&alice, None, None).await?;
+    assert_eq!(
+        listed.items[0].session_url.as_deref(),
+        Some(expected.as_str())
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_a_template_a_run_has_no_session_link() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.create(&alice, daily("A", "08:00")).await?;
+    let run = w.services.run_now(&alice, &id).await?;
+    assert!(run.session_id.is_some());
+    assert_eq!(w.services.run_view(run).session_url, None);
+    Ok(())
+}
