@@ -310,6 +310,19 @@ test('an analyst schedules an investigation end to end in the browser', async (t
     // The session links to the engine's UI, opening in a new tab.
     assert.equal(await session.getAttribute('href'), SESSION_URL + encodeURIComponent(sessionId));
     assert.equal(await session.getAttribute('target'), '_blank');
+    // The result is clamped in the table; opening it shows the whole text the engine returned.
+    const result = first.getByTestId('result-text');
+    const fullText = result.locator('.full');
+    assert.equal(await fullText.isVisible(), false, 'the full result starts folded');
+    await result.locator('summary').click();
+    await fullText.waitFor();
+    const shownResult = await fullText.textContent();
+    assert.match(shownResult, /^\[sandbox\] Investigated: Failed sign-ins for admin@contoso\.com .*findings\.$/);
+    const scheduleId = new URL(page.url()).hash.split('/')[2]; // #/schedules/{id}
+    const apiRuns = (await api('GET', `/api/v1/schedules/${scheduleId}/runs`)).body;
+    assert.equal(shownResult, apiRuns.items[0].summary, 'the whole summary, as the API has it');
+    await result.locator('summary').click();
+    await fullText.waitFor({ state: 'hidden' });
     assert.notEqual((await first.getByTestId('run-duration').textContent()).trim(), '—');
     // Once nothing is in flight the view stops refreshing and says so by clearing its note.
     await page.waitForFunction(() => document.querySelector('[data-testid="refresh-note"]')?.textContent === '');

@@ -418,6 +418,19 @@ function errorPanel(e, retry) {
   );
 }
 
+// An investigation's result, which can run to paragraphs: two lines in the table, the whole text on request
+// (a native <details>, so it works with the keyboard and screen readers).
+function resultText(value) {
+  const full = typeof value === 'string' ? value : itemText(value);
+  if (full.length <= 80) return h('div', { class: 'result-text' }, full);
+  return h(
+    'details',
+    { class: 'long-text', 'data-testid': 'result-text' },
+    h('summary', {}, h('span', { class: 'clamp' }, full), h('span', { class: 'more', 'aria-hidden': 'true' })),
+    h('div', { class: 'full' }, full),
+  );
+}
+
 function badge(value, kind) {
   const text = value ? String(value) : '—';
   return h('span', { class: `badge badge-${kind}-${text.toLowerCase().replace(/[^a-z]/g, '')}` }, text);
@@ -1304,7 +1317,7 @@ async function viewDetail(s, route) {
             r.error
               ? h('div', { class: 'run-error' }, h('strong', {}, r.error.kind || 'error'), ': ', r.error.message || '')
               : r.summary
-                ? h('div', { class: 'clamp' }, typeof r.summary === 'string' ? r.summary : itemText(r.summary))
+                ? resultText(r.summary)
                 : h('span', { class: 'muted' }, '—'),
           ),
         ),
@@ -1364,7 +1377,7 @@ async function viewNotifications(s, route) {
             n.duration_ms !== undefined && n.duration_ms !== null ? [h('dt', {}, 'Duration'), h('dd', {}, formatDuration(n.duration_ms))] : null,
             n.session_id ? [h('dt', {}, 'Session'), h('dd', {}, sessionCell(n.session_id, n.session_url))] : null,
           ),
-          n.summary ? h('p', { class: 'clamp' }, typeof n.summary === 'string' ? n.summary : itemText(n.summary)) : null,
+          n.summary ? resultText(n.summary) : null,
           n.error
             ? h('p', { class: 'run-error' }, h('strong', {}, (n.error && n.error.kind) || 'error'), ': ', typeof n.error === 'string' ? n.error : n.error.message || '')
             : null,
