@@ -95,6 +95,17 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
             "request body is empty; expected a JSON object".into(),
         ));
     }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        // Valid JSON of another kind is a 422 that says so (serde would name our internal struct instead).
+        return Err(match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(value) => ApiError::Invalid(vec![FieldError {
+                loc: vec!["body".to_owned()],
+                msg: format!("expected a JSON object, got {}", json_kind(&value)),
+                kind: "type_error".into(),
+            }]),
+            Err(e) => ApiError::BadRequest(format!("request body is not valid JSON: {e}")),
+        });
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -128,6 +139,17 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
             kind: kind.into(),
         }])
     })
+}
+
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 type Params = Query<HashMap<String, String>>;

@@ -116,6 +116,31 @@ async fn bad_bodies_get_field_level_errors() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("not valid JSON"));
+    for (sent, kind) in [("[]", "an array"), (" \"x\"", "a string"), ("null", "null")] {
+        let (status, body) = call(
+            &app,
+            Some(ALICE),
+            Method::POST,
+            "/api/v1/schedules",
+            Some(sent.into()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{sent}: {body}");
+        assert_eq!(
+            body["detail"][0],
+            json!({"loc": ["body"], "msg": format!("expected a JSON object, got {kind}"), "type": "type_error"}),
+            "{sent}"
+        );
+    }
+    let (status, _) = call(
+        &app,
+        Some(ALICE),
+        Method::POST,
+        "/api/v1/schedules",
+        Some("nope".into()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "not JSON at all");
 
     let missing = json!({"name": "x", "persona": "ciso", "frequency": "daily"}).to_string();
     let (status, body) = call(
