@@ -5,6 +5,7 @@
 //! - Fields that do not apply to the frequency (`day_of_week` unless weekly, `day_of_month` unless monthly,
 //!   `cron_expression` unless custom, `scheduled_time` for custom) are ignored and dropped from the normalized spec
 //!   rather than rejected, so a form that keeps every field filled in stays valid when the user switches frequency.
+//!   An edit (`PATCH`) that sends such a field is rejected by the use case instead: there it would be a silent no-op.
 //! - [`TimingRule::parse`] is for a definition being created or edited: a `once` time must lie in the future.
 //!   [`TimingRule::parse_stored`] re-reads a stored (normalized) spec and accepts a `once` instant in the past, so the
 //!   dispatcher can still learn that nothing is left.

@@ -410,6 +410,47 @@ impl Services {
                 );
                 if timing_changed {
                     let old = s.timing.clone();
+                    // Creation ignores fields the frequency does not use (a form may keep them all filled in), but
+                    // an edit that sends one would be a silent no-op: say so instead.
+                    let frequency = p.frequency.unwrap_or(old.frequency);
+                    for (field, sent, applies) in [
+                        (
+                            "day_of_week",
+                            p.day_of_week.is_some(),
+                            frequency == Frequency::Weekly,
+                        ),
+                        (
+                            "day_of_month",
+                            p.day_of_month.is_some(),
+                            frequency == Frequency::Monthly,
+                        ),
+                        (
+                            "cron_expression",
+                            p.cron_expression.is_some(),
+                            frequency == Frequency::Custom,
+                        ),
+                        (
+                            "scheduled_time",
+                            p.scheduled_time.is_some(),
+                            frequency != Frequency::Custom,
+                        ),
+                    ] {
+                        if sent && !applies {
+                            let hint = if p.frequency.is_none() {
+                                "; send frequency too, to change it"
+                            } else {
+                                ""
+                            };
+                            errors.push(FieldError::body(
+                                field,
+                                "not_applicable",
+                                format!(
+                                    "{field} does not apply to a {} schedule{hint}",
+                                    frequency.as_str()
+                                ),
+                            ));
+                        }
+                    }
                     // A frequency change starts from a clean slate: fields of the old frequency do not carry over.
                     let frequency_changed = p.frequency.is_some_and(|f| f != old.frequency);
                     fn keep<T>(changed: bool, new: Option<T>, old: Option<T>) -> Option<T> {

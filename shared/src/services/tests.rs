@@ -4,7 +4,7 @@ use super::test_support::*;
 use super::*;
 use crate::ServiceError;
 use crate::domain::run::{RunErrorKind, WorkKind};
-use crate::domain::timing::Frequency;
+use crate::domain::timing::{DayOfWeek, Frequency};
 use crate::domain::{NotificationEvent, RunStatus, ScheduleStatus, Trigger};
 use crate::ports::{EngineError, ScheduleStore, SessionState};
 use chrono::Duration;
@@ -191,6 +191,57 @@ async fn edit_recomputes_next_run_only_when_timing_changes() -> R {
     assert_eq!(
         unchanged.schedule.version, 3,
         "a rejected edit writes nothing"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_edit_that_sends_a_field_the_frequency_does_not_use_is_rejected_not_ignored() -> R {
+    let w = World::new(at(2026, 6, 1, 12, 0));
+    let alice = analyst("alice");
+    let id = w.create(&alice, daily("A", "08:00")).await?;
+    let edit = |patch: SchedulePatch| w.services.update_schedule(&alice, &id, patch);
+    let Err(ServiceError::Invalid(errors)) = edit(SchedulePatch {
+        day_of_week: Some(DayOfWeek::Friday),
+        ..Default::default()
+    })
+    .await
+    else {
+        panic!("expected Invalid")
+    };
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field(), "day_of_week");
+    assert!(
+        errors[0].msg.contains("daily schedule") && errors[0].msg.contains("send frequency"),
+        "{}",
+        errors[0].msg
+    );
+    // Switching to a frequency that uses it is fine; switching and sending a field the new one does not use is not.
+    let weekly = edit(SchedulePatch {
+        frequency: Some(Frequency::Weekly),
+        scheduled_time: Some("08:00".into()),
+        day_of_week: Some(DayOfWeek::Friday),
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(weekly.schedule.timing.day_of_week, Some(DayOfWeek::Friday));
+    let Err(ServiceError::Invalid(errors)) = edit(SchedulePatch {
+        frequency: Some(Frequency::Custom),
+        cron_expression: Some("0 8 * * *".into()),
+        scheduled_time: Some("08:00".into()),
+        ..Default::default()
+    })
+    .await
+    else {
+        panic!("expected Invalid")
+    };
+    assert_eq!(
+        errors.iter().map(|e| e.field()).collect::<Vec<_>>(),
+        ["scheduled_time"]
+    );
+    assert_eq!(
+        w.services.get_schedule(&alice, &id).await?.schedule.version,
+        2
     );
     Ok(())
 }
