@@ -61,6 +61,8 @@ pub enum RunErrorKind {
     InvestigationFailed,
     /// The engine answered something we could not understand.
     InvalidResponse,
+    /// The schedule's stored definition no longer parses (e.g. its time zone left the tz database): it cannot run.
+    InvalidSchedule,
 }
 
 impl RunErrorKind {
@@ -71,6 +73,7 @@ impl RunErrorKind {
             Self::TimedOut => "timed_out",
             Self::InvestigationFailed => "investigation_failed",
             Self::InvalidResponse => "invalid_response",
+            Self::InvalidSchedule => "invalid_schedule",
         }
     }
 }

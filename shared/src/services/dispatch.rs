@@ -55,6 +55,8 @@ enum Claim {
     Run(Box<Run>),
     Skipped,
     Conflict,
+    /// The schedule can never run (its stored definition no longer parses): disabled, with a failed run recorded.
+    Disabled,
 }
 
 impl Services {
@@ -132,6 +134,10 @@ impl Services {
                         report.skipped += 1;
                     }
                     Ok(Claim::Conflict) => report.conflicts += 1,
+                    Ok(Claim::Disabled) => {
+                        progressed = true;
+                        report.failed += 1;
+                    }
                     Err(e) => {
                         report.errors += 1;
                         tracing::error!(error = %e, "could not claim a due schedule");
@@ -187,7 +193,14 @@ impl Services {
         let Some(first_due) = schedule.next_run_at else {
             return Ok(Claim::Conflict);
         };
-        let rule = stored_rule(&schedule)?;
+        let rule = match stored_rule(&schedule) {
+            Ok(rule) => rule,
+            Err(problem) => {
+                return self
+                    .disable_unrunnable(schedule, first_due, now, problem)
+                    .await;
+            }
+        };
         let (occurrence, next) = rule.coalesce(first_due, now);
         let mut advanced = schedule.clone();
         advanced.next_run_at = next;
@@ -223,6 +236,49 @@ impl Services {
                 tracing::info!(schedule_id = %schedule.id, run_id = %run.run_id, %occurrence, "occurrence claimed");
                 Ok(Claim::Run(Box::new(run)))
             }
+        }
+    }
+
+    /// A due schedule whose stored definition no longer parses (say its time zone left the tz database) can never
+    /// run. Rather than retrying it every tick, one atomic write records a failed run for the due occurrence and
+    /// disables the schedule, so its owner is told (`investigation-failed`, `schedule-disabled`) and can fix the
+    /// definition and resume it.
+    async fn disable_unrunnable(
+        &self,
+        schedule: Schedule,
+        occurrence: DateTime<Utc>,
+        now: DateTime<Utc>,
+        problem: ServiceError,
+    ) -> Result<Claim, ServiceError> {
+        tracing::error!(schedule_id = %schedule.id, error = %problem, "stored schedule definition no longer valid; disabling the schedule");
+        let run_id = RunId::scheduled(&schedule.id, occurrence);
+        let mut run = Run::pending(&schedule, run_id, Trigger::Scheduled, occurrence, now, now);
+        run.finish(
+            RunStatus::Failed,
+            now,
+            Some(RunError {
+                kind: RunErrorKind::InvalidSchedule,
+                message: format!(
+                    "the schedule's definition is no longer valid ({problem}); edit it, then resume it"
+                ),
+            }),
+            None,
+        );
+        run.disabled_schedule = true;
+        let mut disabled = schedule.clone();
+        disabled.status = crate::domain::ScheduleStatus::Failed;
+        disabled.next_run_at = None;
+        disabled.last_run_at = Some(now);
+        disabled.last_run_status = Some(RunStatus::Failed);
+        disabled.consecutive_failures += 1;
+        disabled.touch(now);
+        match self
+            .store
+            .create_run(&disabled, schedule.version, &run)
+            .await?
+        {
+            WriteOutcome::Conflict => Ok(Claim::Conflict),
+            WriteOutcome::Applied => Ok(Claim::Disabled),
         }
     }
 

@@ -793,3 +793,64 @@ async fn without_a_template_a_run_has_no_session_link() -> R {
     assert_eq!(w.services.run_view(run).session_url, None);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_schedule_whose_stored_definition_no_longer_parses_is_disabled_once_and_its_owner_told()
+-> R {
+    // Given a daily schedule whose stored time zone has since left the tz database (written behind the API's back,
+    // as an older build with a newer tzdata could have).
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.create(&alice, daily("A", "08:00")).await?;
+    let mut stored = w.store.get_schedule(&id.as_str().into()).await?.unwrap();
+    stored.timing.timezone = "Mars/Olympus".into();
+    let version = stored.version;
+    stored.version += 1;
+    assert!(w.store.update_schedule(&stored, version).await?.applied());
+
+    // When it comes due.
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    let report = w.services.dispatch_due(w.now(), None).await?;
+
+    // Then it is disabled in the same write that records one failed run, and nothing is sent to the engine.
+    assert_eq!((report.claimed, report.failed, report.errors), (0, 1, 0));
+    assert!(w.engine.started().is_empty());
+    let s = w.services.get_schedule(&alice, &id).await?.schedule;
+    assert_eq!((s.status, s.next_run_at), (ScheduleStatus::Failed, None));
+    let rs = runs(&w, &id).await;
+    assert_eq!(rs.len(), 1);
+    assert_eq!(rs[0].status, RunStatus::Failed);
+    let error = rs[0].error.clone().unwrap();
+    assert_eq!(error.kind, RunErrorKind::InvalidSchedule);
+    assert!(error.message.contains("Mars/Olympus"), "{}", error.message);
+    // It is not retried every tick.
+    w.clock.advance(Duration::minutes(1));
+    let again = w.services.dispatch_due(w.now(), None).await?;
+    assert_eq!((again.claimed, again.failed, again.errors), (0, 0, 0));
+    // The owner hears about it.
+    w.services.check_runs(w.now()).await?;
+    let events: Vec<_> = w.notifier.published().iter().map(|n| n.event).collect();
+    assert_eq!(
+        events,
+        [
+            NotificationEvent::InvestigationFailed,
+            NotificationEvent::ScheduleDisabled
+        ]
+    );
+    // Fixing the definition and resuming brings it back.
+    w.services
+        .update_schedule(
+            &alice,
+            &id,
+            SchedulePatch {
+                timezone: Some("Europe/Berlin".into()),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let resumed = w.services.resume_schedule(&alice, &id).await?.schedule;
+    assert_eq!(resumed.status, ScheduleStatus::Active);
+    // 08:00 CEST = 06:00Z; it is 08:01Z, so tomorrow's.
+    assert_eq!(resumed.next_run_at, Some(at(2026, 6, 2, 6, 0)));
+    Ok(())
+}
