@@ -534,3 +534,37 @@ test('the list pages, filters by status and re-enables a schedule that failed fi
     assert.deepEqual(pageErrors.slice(errorsBefore), []);
   });
 });
+
+test('a one-time schedule is created from a date and time in its own time zone', async () => {
+  const name = `Once ${randomBytes(3).toString('hex')}`;
+  const errorsBefore = pageErrors.length;
+  // The earlier tests leave this page signed in (the token is in session storage).
+  await page.goto(`${baseUrl}/#/schedules`);
+  await page.getByRole('heading', { level: 1, name: 'Schedules' }).waitFor();
+  await byTestId('create-schedule').click();
+  await page.getByRole('heading', { level: 1, name: 'Create schedule' }).waitFor();
+  await byTestId('input-name').fill(name);
+  await byTestId('input-user_query').fill(SPECIFIC_QUERY);
+  await byTestId('input-frequency').selectOption('once');
+  assert.equal(await byTestId('input-scheduled_time').getAttribute('type'), 'datetime-local');
+  await byTestId('input-timezone').fill(SCHEDULE_TZ);
+  // 09:15 in Berlin on a winter day (CET, UTC+1).
+  await byTestId('input-scheduled_time').fill('2027-01-15T09:15');
+  const preview = byTestId('preview-runs');
+  await preview.filter({ hasText: '09:15' }).waitFor();
+  assert.equal(await preview.locator('li').count(), 1, 'a one-time schedule has one run');
+  await byTestId('submit').click();
+  await page.getByRole('heading', { level: 1, name: 'Schedules' }).waitFor();
+
+  const created = (await api('GET', '/api/v1/schedules?limit=100')).body.items.find((s) => s.name === name);
+  assert.ok(created, 'the schedule was created');
+  assert.equal(created.frequency, 'once');
+  assert.equal(created.timezone, SCHEDULE_TZ);
+  assert.equal(created.next_run_at, '2027-01-15T08:15:00Z');
+  const row = rowOf(name);
+  await row.waitFor();
+  assert.equal((await row.getByTestId('frequency').textContent()).trim(), created.schedule_description);
+  assert.match(await row.getByTestId('next-run-schedule-tz').textContent(), /09:15/);
+  assert.equal((await api('DELETE', `/api/v1/schedules/${created.id}`)).status, 204);
+  assert.deepEqual(pageErrors.slice(errorsBefore), []);
+});
