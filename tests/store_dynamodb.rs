@@ -108,7 +108,7 @@ async fn a_malformed_item_is_an_error_not_a_panic() -> anyhow::Result<()> {
 #[tokio::test]
 async fn an_unreachable_table_is_unavailable() {
     let client = tests::moto::dynamodb().await;
-    let store = DynamoDbScheduleStore::new(client, tests::moto::unique_table_name("missing"));
+    let store = DynamoDbScheduleStore::new(client, tests::moto::unique_name("missing"));
     let err = store.get_schedule(&"sch_a".into()).await;
     assert!(matches!(err, Err(StoreError::Unavailable(_))), "{err:?}");
 }

@@ -44,8 +44,8 @@ pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     client
 }
 
-/// A table name no other test (in this or another process) uses.
-pub fn unique_table_name(prefix: &str) -> String {
+/// A resource name (table, queue, topic, bus, rule, secret) no other test, in this or another process, uses.
+pub fn unique_name(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -62,7 +62,7 @@ pub fn unique_table_name(prefix: &str) -> String {
 /// [`create_table`](shared::adapters::dynamodb::create_table)); returns the client and the table name.
 pub async fn fresh_store_table() -> (aws_sdk_dynamodb::Client, String) {
     let client = dynamodb().await;
-    let table = unique_table_name("store");
+    let table = unique_name("store");
     shared::adapters::dynamodb::create_table(&client, &table)
         .await
         .unwrap_or_else(|e| panic!("create table {table} on moto: {e}"));

@@ -25,15 +25,14 @@ use shared::adapters::aws_notify::EVENT_SOURCE;
 use shared::adapters::dynamodb::{DynamoDbScheduleStore, create_table};
 use shared::adapters::engine_http::{EngineConfig, SocmateEngine};
 use shared::adapters::sandbox_engine::{SandboxConfig, SandboxEngine, SandboxHandle};
-use shared::domain::timing::{Frequency, TimingSpec};
-use shared::domain::{RunStatus, Schedule, ScheduleId, ScheduleStatus};
+use shared::domain::{RunStatus, Schedule, ScheduleId};
 use shared::ports::{InvestigationEngine, ScheduleStore, SessionState};
 use shared::services::Services;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
-use support::{drain, moto_endpoint, moto_sdk, queue, route, sdk_for, subscribe, unique};
+use support::{drain, moto_endpoint, moto_sdk, queue, route, sdk_for, subscribe, topic, unique};
 use tower::ServiceExt;
 
 /// The user behind the claims in `events/api/*.json`, and the schedule id those fixtures address.
@@ -121,13 +120,7 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     // envelope subscriber (which also carries the subject), the bus with a rule for our events → a queue, and a
     // sandbox engine whose sessions complete 200 ms after they start.
     let table = fresh_table(&sdk).await?;
-    let topic = sns
-        .create_topic()
-        .name(unique("email"))
-        .send()
-        .await?
-        .topic_arn
-        .context("no topic arn")?;
+    let topic = topic(&sns, "email").await?;
     let mail_raw = queue(&sqs, "mail-raw").await?;
     let mail_envelope = queue(&sqs, "mail-envelope").await?;
     subscribe(&sns, &topic, &mail_raw, true, None).await?;
@@ -357,33 +350,19 @@ fn burst() -> usize {
         .unwrap_or(1000)
 }
 
+fn burst_id(i: usize) -> String {
+    format!("sch_burst{i:05}")
+}
+
+/// The `i`-th schedule of the burst: the store contract's daily fixture, due 30 s ago.
 fn due_schedule(i: usize, now: DateTime<Utc>) -> Schedule {
-    Schedule {
-        id: ScheduleId::from(format!("sch_burst{i:05}")),
-        owner: format!("user{}", i % 50),
-        name: format!("Burst {i}"),
-        description: String::new(),
-        user_query:
-            "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP".into(),
-        persona: "soc_analyst".into(),
-        timing: TimingSpec {
-            frequency: Frequency::Daily,
-            scheduled_time: Some("08:00".into()),
-            day_of_week: None,
-            day_of_month: None,
-            cron_expression: None,
-            timezone: "UTC".into(),
-        },
-        status: ScheduleStatus::Active,
-        next_run_at: Some(now - Duration::seconds(30)),
-        last_run_at: None,
-        last_run_status: None,
-        consecutive_failures: 0,
-        runs_in_flight: 0,
-        created_at: now - Duration::days(1),
-        updated_at: now - Duration::days(1),
-        version: 1,
-    }
+    let mut s = tests::store_contract::schedule(
+        &burst_id(i),
+        &format!("user{}", i % 50),
+        now - Duration::days(1),
+    );
+    s.next_run_at = Some(now - Duration::seconds(30));
+    s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -460,7 +439,7 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
         .map(|i| {
             let store = &store;
             async move {
-                let id = ScheduleId::from(format!("sch_burst{i:05}"));
+                let id = ScheduleId::from(burst_id(i));
                 let runs = store.list_runs(&id, 10).await?;
                 ensure!(runs.len() == 1, "{id}: {} runs", runs.len());
                 let run = &runs[0];

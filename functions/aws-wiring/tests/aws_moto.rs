@@ -16,7 +16,7 @@ use shared::adapters::aws_notify::{
 use shared::adapters::engine_http::EngineCredential;
 use shared::domain::{Notification, NotificationEvent, RunError, RunErrorKind, RunStatus};
 use shared::ports::Notifier;
-use support::{drain, moto_sdk as sdk, queue, route, subscribe, unique};
+use support::{drain, moto_sdk as sdk, queue, route, subscribe, topic, unique};
 
 fn notification(event: NotificationEvent) -> Notification {
     let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
@@ -56,13 +56,7 @@ async fn email_topic_delivers_readable_text_with_filterable_attributes() -> Resu
         aws_sdk_sns::Client::new(&sdk),
         aws_sdk_sqs::Client::new(&sdk),
     );
-    let topic = sns
-        .create_topic()
-        .name(unique("email"))
-        .send()
-        .await?
-        .topic_arn
-        .context("no topic arn")?;
+    let topic = topic(&sns, "email").await?;
     // Given a raw subscriber for everything and one that only wants failures.
     let everything = queue(&sqs, "everything").await?;
     let failures_only = queue(&sqs, "failures").await?;
@@ -134,13 +128,7 @@ async fn chat_topic_delivers_a_chatbot_custom_notification() -> Result<()> {
         aws_sdk_sns::Client::new(&sdk),
         aws_sdk_sqs::Client::new(&sdk),
     );
-    let topic = sns
-        .create_topic()
-        .name(unique("chat"))
-        .send()
-        .await?
-        .topic_arn
-        .context("no topic arn")?;
+    let topic = topic(&sns, "chat").await?;
     // An envelope (non-raw) subscriber sees what an HTTPS endpoint such as AWS Chatbot gets.
     let q = queue(&sqs, "chat").await?;
     subscribe(&sns, &topic, &q, false, None).await?;

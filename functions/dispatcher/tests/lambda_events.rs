@@ -6,38 +6,21 @@ use anyhow::{Result, ensure};
 use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use chrono::{TimeZone, Utc};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use shared::adapters::memory::MemoryWorld;
-use shared::domain::{Caller, Role};
-use shared::services::NewSchedule;
+use shared::adapters::memory::{MemoryWorld, analyst, daily_schedule};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A daily 08:00 UTC schedule created at 07:00, so the tick at 08:00 finds it due.
 async fn world() -> Result<MemoryWorld> {
     let w = MemoryWorld::new(Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap());
-    w.create(&alice(), schedule_input()?).await?;
+    w.create(
+        &analyst("alice"),
+        daily_schedule("Failed sign-ins", "08:00"),
+    )
+    .await?;
     w.clock
         .set(Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 5).unwrap());
     Ok(w)
-}
-
-fn alice() -> Caller {
-    Caller {
-        user: "alice".into(),
-        role: Role::Analyst,
-    }
-}
-
-/// A daily 08:00 UTC schedule with a specific query.
-fn schedule_input() -> Result<NewSchedule> {
-    Ok(serde_json::from_value(serde_json::json!({
-        "name": "Failed admin sign-ins",
-        "query": "Show failed sign-ins for admin@contoso.com in the last 24 hours with more than 5 attempts",
-        "persona": "soc_analyst",
-        "frequency": "daily",
-        "scheduled_time": "08:00",
-        "timezone": "UTC"
-    }))?)
 }
 
 fn event(

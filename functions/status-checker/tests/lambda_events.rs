@@ -5,10 +5,9 @@ use anyhow::{Result, ensure};
 use aws_lambda_events::event::cloudwatch_events::CloudWatchEvent;
 use chrono::{Duration, TimeZone, Utc};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use shared::adapters::memory::MemoryWorld;
-use shared::domain::{Caller, NotificationEvent, Role};
+use shared::adapters::memory::{MemoryWorld, analyst, daily_schedule};
+use shared::domain::NotificationEvent;
 use shared::ports::SessionState;
-use shared::services::NewSchedule;
 use std::path::PathBuf;
 
 fn tick() -> Result<LambdaEvent<CloudWatchEvent>> {
@@ -18,32 +17,15 @@ fn tick() -> Result<LambdaEvent<CloudWatchEvent>> {
     Ok(LambdaEvent::new(payload, Context::default()))
 }
 
-fn alice() -> Caller {
-    Caller {
-        user: "alice".into(),
-        role: Role::Analyst,
-    }
-}
-
-/// A daily 08:00 UTC schedule with a specific query.
-fn schedule_input() -> Result<NewSchedule> {
-    Ok(serde_json::from_value(serde_json::json!({
-        "name": "Failed admin sign-ins",
-        "query": "Show failed sign-ins for admin@contoso.com in the last 24 hours with more than 5 attempts",
-        "persona": "soc_analyst",
-        "frequency": "daily",
-        "scheduled_time": "08:00",
-        "timezone": "UTC"
-    }))?)
-}
-
 #[tokio::test]
 async fn the_tick_finishes_failed_runs_and_notifies() -> Result<()> {
     // Given a schedule whose run was started by run-now and which the engine now reports failed.
     let w = MemoryWorld::new(Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap());
     let (services, engine, notifier, clock) = (&w.services, &w.engine, &w.notifier, &w.clock);
-    let alice = alice();
-    let id = w.create(&alice, schedule_input()?).await?;
+    let alice = analyst("alice");
+    let id = w
+        .create(&alice, daily_schedule("Failed sign-ins", "08:00"))
+        .await?;
     let run = services.run_now(&alice, &id).await?;
     let session = run.session_id.clone().expect("run-now started the session");
     engine.set_session(
@@ -75,7 +57,11 @@ async fn the_tick_finishes_failed_runs_and_notifies() -> Result<()> {
 async fn dispatch_then_check_completes_and_notifies() -> Result<()> {
     let w = MemoryWorld::new(Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap());
     let (services, engine, notifier, clock) = (&w.services, &w.engine, &w.notifier, &w.clock);
-    w.create(&alice(), schedule_input()?).await?;
+    w.create(
+        &analyst("alice"),
+        daily_schedule("Failed sign-ins", "08:00"),
+    )
+    .await?;
     clock.set(Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 5).unwrap());
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events/dispatcher/tick.json");
     let minute: CloudWatchEvent = serde_json::from_str(&std::fs::read_to_string(file)?)?;

@@ -403,6 +403,31 @@ impl Notifier for RecordingNotifier {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/// An analyst caller, for tests on [`MemoryWorld`].
+pub fn analyst(user: &str) -> crate::domain::Caller {
+    crate::domain::Caller {
+        user: user.into(),
+        role: crate::domain::Role::Analyst,
+    }
+}
+
+/// A daily schedule at `time` UTC whose query passes the specificity check, for tests on [`MemoryWorld`].
+pub fn daily_schedule(name: &str, time: &str) -> crate::services::NewSchedule {
+    crate::services::NewSchedule {
+        name: name.into(),
+        description: None,
+        user_query:
+            "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP".into(),
+        persona: "soc_analyst".into(),
+        frequency: crate::domain::timing::Frequency::Daily,
+        scheduled_time: Some(time.into()),
+        day_of_week: None,
+        day_of_month: None,
+        cron_expression: None,
+        timezone: Some("UTC".into()),
+    }
+}
+
 /// The use cases wired to the in-memory twins with a clock the test moves: the one test harness for the use
 /// cases and for the handlers built on them.
 pub struct MemoryWorld {

@@ -7,12 +7,9 @@ use anyhow::{Context, Result, ensure};
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 
-/// `AWS_ENDPOINT_URL`, or the port `.ci/moto.sh` uses.
-pub fn moto_endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "http://127.0.0.1:5000".into())
-}
+/// `AWS_ENDPOINT_URL`, or the port `.ci/moto.sh` uses; and names no other test uses.
+pub use tests::moto::{endpoint as moto_endpoint, unique_name as unique};
 
 /// The emulator's SDK configuration. Refuses anything but a loopback endpoint, so a test can never reach AWS, and
 /// fails (never passes silently) when moto does not answer.
@@ -42,20 +39,6 @@ pub async fn sdk_for(endpoint: &str) -> Result<SdkConfig> {
         .endpoint_url(endpoint)
         .load()
         .await)
-}
-
-/// A name no other test (or earlier run against the same moto) uses.
-pub fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}-{}-{}",
-        nanos % 1_000_000_000_000,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 pub struct Queue {
@@ -117,6 +100,16 @@ pub async fn drain(
         }
         all.extend(batch);
     }
+}
+
+/// A new SNS topic; returns its ARN.
+pub async fn topic(sns: &aws_sdk_sns::Client, name: &str) -> Result<String> {
+    sns.create_topic()
+        .name(unique(name))
+        .send()
+        .await?
+        .topic_arn
+        .context("no topic arn")
 }
 
 /// Subscribes `q` to `topic`, with raw delivery or the SNS envelope, and an optional filter policy.
