@@ -133,29 +133,14 @@ pub fn schedule(id: &str, owner: &str, created_at: DateTime<Utc>) -> Schedule {
 
 /// A `pending` scheduled run of `schedule` for `scheduled_for`, waiting to start at that instant.
 pub fn run(schedule: &Schedule, scheduled_for: DateTime<Utc>) -> Run {
-    Run {
-        run_id: RunId::scheduled(&schedule.id, scheduled_for),
-        schedule_id: schedule.id.clone(),
-        owner: schedule.owner.clone(),
-        schedule_name: schedule.name.clone(),
-        trigger: Trigger::Scheduled,
+    Run::pending(
+        schedule,
+        RunId::scheduled(&schedule.id, scheduled_for),
+        Trigger::Scheduled,
         scheduled_for,
-        status: RunStatus::Pending,
-        session_id: None,
-        created_at: scheduled_for,
-        started_at: None,
-        finished_at: None,
-        duration_ms: None,
-        error: None,
-        summary: None,
-        user_query: schedule.user_query.clone(),
-        persona: schedule.persona.clone(),
-        attempts: 0,
-        work: Some(WorkKind::Start),
-        next_action_at: Some(scheduled_for),
-        disabled_schedule: false,
-        version: 1,
-    }
+        scheduled_for,
+        scheduled_for,
+    )
 }
 
 /// A finished run that needs nothing more (as a recorded skipped occurrence is).

@@ -84,9 +84,7 @@ impl Notification {
                 schedule_name: run.schedule_name.clone(),
                 run_id: run.run_id.clone(),
                 session_id: run.session_id.clone(),
-                session_url: sessions
-                    .zip(run.session_id.as_deref())
-                    .map(|(t, id)| t.url_for(id)),
+                session_url: run.session_url(sessions),
                 status: run.status,
                 scheduled_for: run.scheduled_for,
                 started_at: run.started_at,

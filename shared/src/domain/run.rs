@@ -214,6 +214,11 @@ impl Run {
         self.version += 1;
     }
 
+    /// Where a person opens this run's session, when it has one and `sessions` says where sessions open.
+    pub fn session_url(&self, sessions: Option<&SessionUrlTemplate>) -> Option<String> {
+        Some(sessions?.url_for(self.session_id.as_deref()?))
+    }
+
     /// Marks the run finished: terminal status, timing, and the notification outbox mark.
     pub fn finish(
         &mut self,
@@ -262,9 +267,7 @@ impl RunView {
     /// The view of `r`, with its session linked through `sessions` when one is configured.
     pub fn of(r: Run, sessions: Option<&SessionUrlTemplate>) -> Self {
         Self {
-            session_url: sessions
-                .zip(r.session_id.as_deref())
-                .map(|(t, id)| t.url_for(id)),
+            session_url: r.session_url(sessions),
             run_id: r.run_id,
             schedule_id: r.schedule_id,
             owner: r.owner,

@@ -85,32 +85,19 @@ impl Services {
         let timeout = chrono::Duration::from_std(self.config.run_timeout)
             .unwrap_or(chrono::Duration::hours(2));
         if now - started > timeout {
-            let error = RunError {
-                kind: RunErrorKind::TimedOut,
-                message: format!("still running after {} minutes", timeout.num_minutes()),
-            };
-            return if self
-                .finish_run(run, RunStatus::Failed, now, Some(error), None)
-                .await
-            {
-                Checked::TimedOut
-            } else {
-                Checked::Lost
-            };
+            let message = format!("still running after {} minutes", timeout.num_minutes());
+            return self
+                .failed(run, now, RunErrorKind::TimedOut, message, Checked::TimedOut)
+                .await;
         }
         let Some(session_id) = run.session_id.clone() else {
             // A running run always has a session; treat a missing one as an engine contract breach.
-            let error = RunError {
-                kind: RunErrorKind::InvalidResponse,
-                message: "run has no session id".into(),
-            };
             return self
-                .finished(
+                .failed(
                     run,
-                    RunStatus::Failed,
                     now,
-                    Some(error),
-                    None,
+                    RunErrorKind::InvalidResponse,
+                    "run has no session id".into(),
                     Checked::Failed,
                 )
                 .await;
@@ -137,31 +124,21 @@ impl Services {
                 finished_at,
             }) => {
                 let at = finished_at.filter(|t| *t <= now).unwrap_or(now);
-                let error = RunError {
-                    kind: RunErrorKind::InvestigationFailed,
-                    message,
-                };
-                self.finished(
+                self.failed(
                     run,
-                    RunStatus::Failed,
                     at,
-                    Some(error),
-                    None,
+                    RunErrorKind::InvestigationFailed,
+                    message,
                     Checked::Failed,
                 )
                 .await
             }
             Err(e @ EngineError::Rejected { .. }) => {
-                let error = RunError {
-                    kind: RunErrorKind::EngineRejected,
-                    message: e.to_string(),
-                };
-                self.finished(
+                self.failed(
                     run,
-                    RunStatus::Failed,
                     now,
-                    Some(error),
-                    None,
+                    RunErrorKind::EngineRejected,
+                    e.to_string(),
                     Checked::Failed,
                 )
                 .await
@@ -172,6 +149,20 @@ impl Services {
                 self.poll_later(run, now, Checked::PollError).await
             }
         }
+    }
+
+    /// Finishes `run` as failed with an error of `kind`; `outcome` when the write applied, else `Lost`.
+    async fn failed(
+        &self,
+        run: Run,
+        at: DateTime<Utc>,
+        kind: RunErrorKind,
+        message: String,
+        outcome: Checked,
+    ) -> Checked {
+        let error = RunError { kind, message };
+        self.finished(run, RunStatus::Failed, at, Some(error), None, outcome)
+            .await
     }
 
     async fn finished(
