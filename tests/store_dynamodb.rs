@@ -10,7 +10,14 @@ use tests::store_contract::{TestStore, at, claim, notification, run, schedule, s
 
 async fn fresh_store() -> TestStore {
     let (client, table) = tests::moto::fresh_store_table().await;
-    TestStore::new(Arc::new(DynamoDbScheduleStore::new(client, table)), ())
+    TestStore::new(
+        Arc::new(DynamoDbScheduleStore::new(
+            client,
+            table,
+            shared::domain::RunRetention::default(),
+        )),
+        (),
+    )
 }
 
 tests::store_contract_tests!(fresh_store);
@@ -36,7 +43,7 @@ async fn raw_item(
 #[tokio::test]
 async fn index_and_ttl_attributes_follow_the_domain_state() -> anyhow::Result<()> {
     let (client, table) = tests::moto::fresh_store_table().await;
-    let store = DynamoDbScheduleStore::new(client, table);
+    let store = DynamoDbScheduleStore::new(client, table, shared::domain::RunRetention::default());
     let mut s = schedule("sch_a", "alice", at(1, 7, 0));
     store.insert_schedule(&s).await?;
     let item = raw_item(&store, &keys::schedule_key("alice", &s.id)).await;
@@ -84,7 +91,7 @@ async fn index_and_ttl_attributes_follow_the_domain_state() -> anyhow::Result<()
 #[tokio::test]
 async fn a_malformed_item_is_an_error_not_a_panic() -> anyhow::Result<()> {
     let (client, table) = tests::moto::fresh_store_table().await;
-    let store = DynamoDbScheduleStore::new(client, table);
+    let store = DynamoDbScheduleStore::new(client, table, shared::domain::RunRetention::default());
     let s = schedule("sch_a", "alice", at(1, 7, 0));
     store.insert_schedule(&s).await?;
     // Another writer (or an older version) left a version that is not a number.
@@ -108,7 +115,11 @@ async fn a_malformed_item_is_an_error_not_a_panic() -> anyhow::Result<()> {
 #[tokio::test]
 async fn an_unreachable_table_is_unavailable() {
     let client = tests::moto::dynamodb().await;
-    let store = DynamoDbScheduleStore::new(client, tests::moto::unique_name("missing"));
+    let store = DynamoDbScheduleStore::new(
+        client,
+        tests::moto::unique_name("missing"),
+        shared::domain::RunRetention::default(),
+    );
     let err = store.get_schedule(&"sch_a".into()).await;
     assert!(matches!(err, Err(StoreError::Unavailable(_))), "{err:?}");
 }
@@ -116,7 +127,7 @@ async fn an_unreachable_table_is_unavailable() {
 #[tokio::test]
 async fn old_runs_beyond_the_history_are_marked_to_expire() -> anyhow::Result<()> {
     let (client, table) = tests::moto::fresh_store_table().await;
-    let store = DynamoDbScheduleStore::new(client, table);
+    let store = DynamoDbScheduleStore::new(client, table, shared::domain::RunRetention::default());
     let mut s = schedule("sch_a", "alice", at(1, 7, 0));
     store.insert_schedule(&s).await?;
     // 55 finished runs, one per hour, then one in flight that finishes.
@@ -135,9 +146,7 @@ async fn old_runs_beyond_the_history_are_marked_to_expire() -> anyhow::Result<()
         None,
         None,
     );
-    done.work = None;
-    done.next_action_at = None;
-    done.touch();
+    done.notified();
     let mut s2 = s.clone();
     s2.touch(at(10, 0, 5));
     assert!(
@@ -153,5 +162,8 @@ async fn old_runs_beyond_the_history_are_marked_to_expire() -> anyhow::Result<()
         assert_eq!(item.contains_key(keys::EXPIRES_AT), i < 6, "run {i}");
     }
     assert_eq!(store.list_runs(&s.id, 50).await?.len(), 50);
+    // Marked runs are gone for readers at once, before TTL deletes them.
+    assert_eq!(store.list_runs(&s.id, 100).await?.len(), 50);
+    assert_eq!(store.get_run(&s.id, &finished[0].run_id).await?, None);
     Ok(())
 }

@@ -5,7 +5,12 @@ use std::sync::Arc;
 use tests::store_contract::TestStore;
 
 async fn fresh_store() -> TestStore {
-    TestStore::new(Arc::new(MemoryScheduleStore::new()), ())
+    TestStore::new(
+        Arc::new(MemoryScheduleStore::new(
+            shared::domain::RunRetention::default(),
+        )),
+        (),
+    )
 }
 
 tests::store_contract_tests!(fresh_store);

@@ -8,7 +8,11 @@ use tests::store_contract::{TestStore, at, claim, notification, run, schedule};
 
 async fn fresh_store() -> TestStore {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = SqliteScheduleStore::open(&dir.path().join("store.db")).expect("open the store");
+    let store = SqliteScheduleStore::open(
+        &dir.path().join("store.db"),
+        shared::domain::RunRetention::default(),
+    )
+    .expect("open the store");
     TestStore::new(Arc::new(store), dir)
 }
 
@@ -22,13 +26,13 @@ async fn data_survives_closing_and_reopening_the_file() -> anyhow::Result<()> {
     let r = run(&s, at(1, 8, 0));
     let n = notification("ntf_1", "alice", at(1, 9, 0));
     {
-        let store = SqliteScheduleStore::open(&path)?;
+        let store = SqliteScheduleStore::open(&path, shared::domain::RunRetention::default())?;
         store.insert_schedule(&s).await?;
         assert!(claim(&store, &mut s, &r).await?.applied());
         store.put_notification(&n).await?;
     }
 
-    let reopened = SqliteScheduleStore::open(&path)?;
+    let reopened = SqliteScheduleStore::open(&path, shared::domain::RunRetention::default())?;
     assert_eq!(reopened.get_schedule(&s.id).await?, Some(s.clone()));
     assert_eq!(reopened.get_run(&s.id, &r.run_id).await?, Some(r.clone()));
     assert_eq!(

@@ -1,6 +1,6 @@
 //! Settings the use cases need, independent of where they run. Entry points read them from the environment once.
 
-use crate::domain::run::SessionUrlTemplate;
+use crate::domain::run::{RunRetention, SessionUrlTemplate};
 use chrono_tz::Tz;
 use std::time::Duration;
 
@@ -18,8 +18,8 @@ pub struct ServiceConfig {
     pub max_start_attempts: u32,
     /// How long a claimed run is reserved for the dispatcher that claimed it before another tick may retry it.
     pub start_lease: Duration,
-    /// Runs kept per schedule (at least).
-    pub run_history: u32,
+    /// How many runs each schedule's history keeps (every store is given this).
+    pub run_retention: RunRetention,
     /// Candidates read per store query during a tick.
     pub batch_size: u32,
     /// Where a person opens an engine session (runs and notifications link to it), if anywhere.
@@ -35,7 +35,7 @@ impl Default for ServiceConfig {
             dispatch_concurrency: 128,
             max_start_attempts: 5,
             start_lease: Duration::from_secs(120),
-            run_history: 50,
+            run_retention: RunRetention::default(),
             batch_size: 500,
             session_url: None,
         }

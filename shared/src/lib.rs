@@ -13,4 +13,4 @@ pub mod domain;
 pub mod ports;
 pub mod services;
 
-pub use domain::error::{FieldError, ServiceError};
+pub use services::error::{FieldError, ServiceError};

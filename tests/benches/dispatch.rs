@@ -48,7 +48,10 @@ struct Setup {
 
 fn setup(latency_ms: u64, concurrency: usize, now: DateTime<Utc>) -> anyhow::Result<Setup> {
     let dir = tempfile::tempdir()?;
-    let store = Arc::new(SqliteScheduleStore::open(&dir.path().join("bench.db"))?);
+    let store = Arc::new(SqliteScheduleStore::open(
+        &dir.path().join("bench.db"),
+        shared::domain::RunRetention::default(),
+    )?);
     let sandbox = SandboxEngine::spawn(
         SandboxConfig {
             latency: std::time::Duration::from_millis(latency_ms),

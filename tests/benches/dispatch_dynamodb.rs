@@ -158,7 +158,11 @@ async fn main() -> anyhow::Result<()> {
 
     // 2. The burst through the dispatcher.
     let (client, table) = tests::moto::fresh_store_table().await;
-    let store = Arc::new(DynamoDbScheduleStore::new(client, table));
+    let store = Arc::new(DynamoDbScheduleStore::new(
+        client,
+        table,
+        shared::domain::RunRetention::default(),
+    ));
     let now = Utc::now();
     let seeding = Instant::now();
     // One at a time, so the seeding does not need a concurrency setting of its own (it is not timed).

@@ -8,7 +8,7 @@
 //! ```ignore
 //! async fn fresh_store() -> tests::store_contract::TestStore {
 //!     let dir = tempfile::tempdir().unwrap();
-//!     let store = SqliteScheduleStore::open(&dir.path().join("store.db")).unwrap();
+//!     let store = SqliteScheduleStore::open(&dir.path().join("store.db"), shared::domain::RunRetention::default()).unwrap();
 //!     TestStore::new(Arc::new(store), dir) // the directory lives as long as the test
 //! }
 //! tests::store_contract_tests!(fresh_store);
@@ -23,9 +23,9 @@
 use anyhow::{Context, Result, ensure};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use shared::domain::{
-    DayOfMonth, DayOfWeek, Frequency, Notification, NotificationEvent, NotificationId, Run,
-    RunError, RunErrorKind, RunId, RunStatus, Schedule, ScheduleId, ScheduleStatus, TimingSpec,
-    Trigger, WorkKind,
+    DayOfMonth, DayOfWeek, DisabledReason, Frequency, Notification, NotificationEvent,
+    NotificationId, Run, RunError, RunErrorKind, RunId, RunStatus, Schedule, ScheduleId,
+    ScheduleStatus, TimingSpec, Trigger, Work, WorkKind,
 };
 use shared::ports::{ScheduleFilter, ScheduleStore, StoreError, WriteOutcome};
 use std::any::Any;
@@ -76,7 +76,7 @@ macro_rules! store_contract_tests {
             finish_run_with_a_stale_schedule_version_changes_nothing,
             runs_with_work_proposes_by_kind_and_time,
             list_runs_is_newest_first_and_limited,
-            retention_keeps_the_newest_runs_and_every_unfinished_one,
+            retention_keeps_exactly_the_newest_runs_and_every_unfinished_one,
             put_notification_is_idempotent_and_overwrites,
             list_notifications_per_owner_newest_first_with_paging,
         );
@@ -124,6 +124,7 @@ pub fn schedule(id: &str, owner: &str, created_at: DateTime<Utc>) -> Schedule {
         last_run_at: None,
         last_run_status: None,
         consecutive_failures: 0,
+        disabled_reason: None,
         runs_in_flight: 0,
         created_at,
         updated_at: created_at,
@@ -134,7 +135,7 @@ pub fn schedule(id: &str, owner: &str, created_at: DateTime<Utc>) -> Schedule {
 /// A `pending` scheduled run of `schedule` for `scheduled_for`, waiting to start at that instant.
 pub fn run(schedule: &Schedule, scheduled_for: DateTime<Utc>) -> Run {
     Run::pending(
-        schedule,
+        schedule.subject(),
         RunId::scheduled(&schedule.id, scheduled_for),
         Trigger::Scheduled,
         scheduled_for,
@@ -148,7 +149,6 @@ pub fn skipped_run(schedule: &Schedule, scheduled_for: DateTime<Utc>) -> Run {
     Run {
         status: RunStatus::Skipped,
         work: None,
-        next_action_at: None,
         finished_at: Some(scheduled_for),
         ..run(schedule, scheduled_for)
     }
@@ -174,6 +174,7 @@ pub fn notification(id: &str, owner: &str, created_at: DateTime<Utc>) -> Notific
         duration_ms: Some(300_000),
         error: None,
         summary: Some("No privileged account had failed logins.".into()),
+        disabled_reason: None,
         created_at,
     }
 }
@@ -575,9 +576,10 @@ pub async fn run_round_trips_every_field(store: Arc<dyn ScheduleStore>) -> Resul
         }),
         summary: Some("partial findings".into()),
         attempts: 3,
-        work: Some(WorkKind::Notify),
-        next_action_at: Some(at(1, 8, 3)),
-        disabled_schedule: true,
+        work: Some(Work::new(WorkKind::Notify, at(1, 8, 3))),
+        disabled_schedule: Some(DisabledReason::InvalidDefinition {
+            problem: "timezone: unknown".into(),
+        }),
         version: 4,
         ..run(&s, at(1, 8, 0))
     };
@@ -773,19 +775,12 @@ pub async fn update_run_is_conditional_on_version(store: Arc<dyn ScheduleStore>)
     assert!(claim(&*store, &mut s, &r).await?.applied());
 
     let mut started = r.clone();
-    started.status = RunStatus::Running;
-    started.session_id = Some("sess-1".into());
-    started.started_at = Some(at(1, 8, 1));
-    started.work = Some(WorkKind::Poll);
-    started.next_action_at = Some(at(1, 8, 6));
-    started.touch();
+    started.started("sess-1".into(), at(1, 8, 1));
     assert_eq!(store.update_run(&started, 1).await?, WriteOutcome::Applied);
     assert_eq!(stored_run(&*store, &r).await?, Some(started.clone()));
 
     let mut stale = r.clone();
-    stale.attempts = 1;
-    stale.next_action_at = Some(at(1, 8, 2));
-    stale.touch();
+    stale.defer(at(1, 8, 2));
     assert_eq!(store.update_run(&stale, 1).await?, WriteOutcome::Conflict);
     assert_eq!(stored_run(&*store, &r).await?, Some(started));
     assert!(
@@ -813,10 +808,8 @@ fn finish_failed(s: &Schedule, r: &Run, at_: DateTime<Utc>) -> (Run, Schedule) {
         }),
         None,
     );
-    r.touch();
     let mut s = s.clone();
-    s.record_finished_run(RunStatus::Failed, true, at_);
-    s.touch(at_);
+    s.record_finished_run(&mut r, at_);
     (r, s)
 }
 
@@ -853,8 +846,7 @@ pub async fn finish_run_with_a_stale_run_version_changes_nothing(
     assert!(claim(&*store, &mut s, &r).await?.applied());
     // Another checker already moved the run on.
     let mut moved = r.clone();
-    moved.attempts = 1;
-    moved.touch();
+    moved.lease(at(1, 8, 5));
     assert!(store.update_run(&moved, r.version).await?.applied());
 
     let (done, after) = finish_failed(&s, &r, at(1, 8, 30));
@@ -904,42 +896,24 @@ pub async fn runs_with_work_proposes_by_kind_and_time(store: Arc<dyn ScheduleSto
     let mut b = schedule("sch_b", "bob", at(1, 0, 0));
     store.insert_schedule(&a).await?;
     store.insert_schedule(&b).await?;
-    let with_work =
-        |s: &Schedule, hour: u32, work: Option<WorkKind>, next: Option<DateTime<Utc>>| Run {
-            work,
-            next_action_at: next,
-            ..run(s, at(1, hour, 0))
-        };
+    let with_work = |s: &Schedule, hour: u32, work: Option<(WorkKind, DateTime<Utc>)>| Run {
+        work: work.map(|(kind, at)| Work::new(kind, at)),
+        ..run(s, at(1, hour, 0))
+    };
     let runs = [
-        with_work(
-            &a,
-            1,
-            Some(WorkKind::Start),
-            Some(now - Duration::minutes(5)),
-        ),
-        with_work(&b, 2, Some(WorkKind::Start), Some(now - Duration::hours(3))),
-        with_work(&a, 3, Some(WorkKind::Start), Some(now)),
-        with_work(
-            &b,
-            4,
-            Some(WorkKind::Start),
-            Some(now + Duration::seconds(1)),
-        ),
-        with_work(&a, 5, Some(WorkKind::Poll), Some(now - Duration::hours(1))),
-        with_work(
-            &b,
-            6,
-            Some(WorkKind::Notify),
-            Some(now - Duration::hours(1)),
-        ),
+        with_work(&a, 1, Some((WorkKind::Start, now - Duration::minutes(5)))),
+        with_work(&b, 2, Some((WorkKind::Start, now - Duration::hours(3)))),
+        with_work(&a, 3, Some((WorkKind::Start, now))),
+        with_work(&b, 4, Some((WorkKind::Start, now + Duration::seconds(1)))),
+        with_work(&a, 5, Some((WorkKind::Poll, now - Duration::hours(1)))),
+        with_work(&b, 6, Some((WorkKind::Notify, now - Duration::hours(1)))),
         Run {
             status: RunStatus::Completed,
-            ..with_work(&a, 7, None, None)
+            ..with_work(&a, 7, None)
         },
         Run {
-            status: RunStatus::Completed,
-            // Work done; a leftover time must not bring it back.
-            ..with_work(&b, 8, None, Some(now - Duration::hours(2)))
+            status: RunStatus::Skipped,
+            ..with_work(&b, 8, None)
         },
     ];
     for r in &runs {
@@ -967,9 +941,7 @@ pub async fn runs_with_work_proposes_by_kind_and_time(store: Arc<dyn ScheduleSto
 
     // Clearing the work (the notifier published) takes the run out; setting it moves it to another kind.
     let mut published = runs[5].clone();
-    published.work = None;
-    published.next_action_at = None;
-    published.touch();
+    published.notified();
     assert!(
         store
             .update_run(&published, runs[5].version)
@@ -983,10 +955,7 @@ pub async fn runs_with_work_proposes_by_kind_and_time(store: Arc<dyn ScheduleSto
             .is_empty()
     );
     let mut started = runs[1].clone();
-    started.status = RunStatus::Running;
-    started.work = Some(WorkKind::Poll);
-    started.next_action_at = Some(now - Duration::minutes(30));
-    started.touch();
+    started.started("sess-2".into(), now - Duration::minutes(30));
     assert!(store.update_run(&started, runs[1].version).await?.applied());
     let poll = store.runs_with_work(WorkKind::Poll, now, 10).await?;
     assert_eq!(poll, [runs[4].clone(), started]);
@@ -1021,19 +990,21 @@ pub async fn list_runs_is_newest_first_and_limited(store: Arc<dyn ScheduleStore>
     Ok(())
 }
 
-/// After 60 finished runs, at least the 50 newest are kept (a store may drop older ones), and runs that are
-/// not finished or still have work are never dropped, however old.
-pub async fn retention_keeps_the_newest_runs_and_every_unfinished_one(
+/// The one retention rule (`RunRetention`, 50 runs as configured by default), exactly: once a run finishes, a
+/// schedule keeps its 50 newest runs by occurrence plus every older run that is unfinished or still has work, and
+/// nothing else. (SQLite and memory also apply it when a run is created; DynamoDB marks runs only after a finish, so
+/// a claim stays two item writes. Either way the result after a finish is the same.)
+pub async fn retention_keeps_exactly_the_newest_runs_and_every_unfinished_one(
     store: Arc<dyn ScheduleStore>,
 ) -> Result<()> {
+    let keep = shared::domain::RunRetention::default().count() as usize;
     let mut s = schedule("sch_a", "alice", at(1, 0, 0));
     store.insert_schedule(&s).await?;
     let base = at(1, 0, 0);
     let pending = run(&s, base);
     let mut notifying = skipped_run(&s, base + Duration::hours(1));
     notifying.status = RunStatus::Completed;
-    notifying.work = Some(WorkKind::Notify);
-    notifying.next_action_at = notifying.finished_at;
+    notifying.work = Some(Work::new(WorkKind::Notify, base + Duration::hours(1)));
     assert!(claim(&*store, &mut s, &pending).await?.applied());
     assert!(claim(&*store, &mut s, &notifying).await?.applied());
     let mut finished = Vec::new();
@@ -1042,15 +1013,38 @@ pub async fn retention_keeps_the_newest_runs_and_every_unfinished_one(
         assert!(claim(&*store, &mut s, &r).await?.applied(), "run {i}");
         finished.push(r);
     }
+    // The newest run finishes: every store applies the rule now.
+    let last = run(&s, base + Duration::hours(62));
+    assert!(claim(&*store, &mut s, &last).await?.applied());
+    let (done, after) = finish_failed(&s, &last, base + Duration::hours(62));
+    assert!(
+        store
+            .finish_run(&done, last.version, &after, s.version)
+            .await?
+            .applied()
+    );
     finished.reverse();
 
-    let newest = store.list_runs(&s.id, 50).await?;
-    assert_eq!(newest, finished[..50]);
-    let everything = store.list_runs(&s.id, 100).await?;
-    assert!(everything.len() >= 50);
-    assert_eq!(everything[..50], finished[..50]);
-    assert_eq!(stored_run(&*store, &pending).await?, Some(pending));
-    assert_eq!(stored_run(&*store, &notifying).await?, Some(notifying));
+    let mut expected = vec![done];
+    expected.extend(finished[..keep - 1].iter().cloned());
+    expected.push(notifying);
+    expected.push(pending);
+    let kept = store.list_runs(&s.id, 100).await?;
+    assert_eq!(
+        run_ids(&kept),
+        run_ids(&expected),
+        "the {keep} newest, then the older runs with work left"
+    );
+    assert_eq!(kept, expected);
+    // What was dropped is gone for readers.
+    for old in &finished[keep - 1..] {
+        assert_eq!(
+            stored_run(&*store, old).await?.map(|r| r.run_id),
+            None,
+            "{}",
+            old.run_id
+        );
+    }
     Ok(())
 }
 

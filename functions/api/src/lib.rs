@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use error::ApiError;
 use serde::de::DeserializeOwned;
 use shared::FieldError;
-use shared::domain::run::RunView;
+use shared::services::RunView;
 use shared::services::schedules::{TimingInput, ValidateRequest};
 use shared::services::{ListQuery, NewSchedule, SchedulePatch, Services};
 use std::collections::HashMap;

@@ -54,7 +54,9 @@ fn events_dir() -> PathBuf {
 
 /// Services on the twins, with the schedule the fixtures address already owned by Alice.
 async fn seeded_services() -> Result<(Services, Arc<ScriptedEngine>)> {
-    let store = Arc::new(MemoryScheduleStore::new());
+    let store = Arc::new(MemoryScheduleStore::new(
+        shared::domain::RunRetention::default(),
+    ));
     let engine = Arc::new(ScriptedEngine::new());
     let clock = Arc::new(FixedClock::new(
         Utc.with_ymd_and_hms(2026, 3, 2, 7, 59, 30).unwrap(),

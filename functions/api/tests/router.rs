@@ -22,7 +22,9 @@ const QUERY: &str =
 fn app() -> axum::Router {
     let now = chrono::Utc.with_ymd_and_hms(2026, 6, 1, 7, 0, 0).unwrap();
     let services = Services::new(
-        Arc::new(MemoryScheduleStore::new()),
+        Arc::new(MemoryScheduleStore::new(
+            shared::domain::RunRetention::default(),
+        )),
         Arc::new(ScriptedEngine::new()),
         Arc::new(RecordingNotifier::new()),
         Arc::new(FixedClock::new(now)),

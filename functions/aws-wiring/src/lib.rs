@@ -52,7 +52,7 @@ pub async fn build_services(
     let engine = SocmateEngine::new(engine_config)
         .map_err(|e| WiringError::Config(format!("ENGINE_URL: {e}")))?;
     Ok(Services::new(
-        store(sdk, &config.table_name)?,
+        store(sdk, &config.table_name, config.service.run_retention)?,
         Arc::new(engine),
         notifier(sdk, config),
         Arc::new(SystemClock),
@@ -60,14 +60,19 @@ pub async fn build_services(
     ))
 }
 
-/// The DynamoDB store.
+/// The DynamoDB store, keeping the configured run history.
 fn store(
     sdk: &aws_config::SdkConfig,
     table_name: &str,
+    retention: shared::domain::RunRetention,
 ) -> Result<Arc<dyn ScheduleStore>, WiringError> {
     let client = aws_sdk_dynamodb::Client::new(sdk);
     Ok(Arc::new(
-        shared::adapters::dynamodb::DynamoDbScheduleStore::new(client, table_name.to_owned()),
+        shared::adapters::dynamodb::DynamoDbScheduleStore::new(
+            client,
+            table_name.to_owned(),
+            retention,
+        ),
     ))
 }
 

@@ -168,7 +168,11 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
 
     // And its 08:00 comes: the handlers read the system clock (as on Lambda), so the occurrence is moved to a
     // second ago in the table, through the store's own conditional write, instead of waiting for 08:00.
-    let store = DynamoDbScheduleStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
+    let store = DynamoDbScheduleStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        table.clone(),
+        shared::domain::RunRetention::default(),
+    );
     let mut schedule = store
         .get_schedule(&ScheduleId::from(id.as_str()))
         .await?
@@ -375,7 +379,11 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
     let moto = moto_endpoint();
     let sdk = sdk_for(&moto).await?;
     let table = fresh_table(&sdk).await?;
-    let store = DynamoDbScheduleStore::new(aws_sdk_dynamodb::Client::new(&sdk), table.clone());
+    let store = DynamoDbScheduleStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        table.clone(),
+        shared::domain::RunRetention::default(),
+    );
     let now = Utc::now();
     let seeding = Instant::now();
     let inserted: Vec<Result<(), _>> = futures::stream::iter(0..burst)

@@ -14,7 +14,9 @@ use shared::adapters::aws_notify::{
     EVENT_SOURCE, EventBridgeNotifier, SnsFormat, SnsNotifier, email_text,
 };
 use shared::adapters::engine_http::EngineCredential;
-use shared::domain::{Notification, NotificationEvent, RunError, RunErrorKind, RunStatus};
+use shared::domain::{
+    DisabledReason, Notification, NotificationEvent, RunError, RunErrorKind, RunStatus,
+};
 use shared::ports::Notifier;
 use support::{drain, moto_sdk as sdk, queue, route, subscribe, topic, unique};
 
@@ -44,6 +46,8 @@ fn notification(event: NotificationEvent) -> Notification {
             message: "Sentinel timed out".into(),
         }),
         summary: (!failed).then(|| "2 risky sign-ins from 198.51.100.7".into()),
+        disabled_reason: (event == NotificationEvent::ScheduleDisabled)
+            .then_some(DisabledReason::RepeatedFailures { failures: 5 }),
         link: "/api/v1/schedules/sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY/runs".into(),
         created_at: at + chrono::Duration::seconds(96),
     }
@@ -144,7 +148,7 @@ async fn chat_topic_delivers_a_chatbot_custom_notification() -> Result<()> {
     assert_eq!(envelope["TopicArn"], topic.as_str());
     assert_eq!(
         envelope["Subject"],
-        "Schedule disabled after repeated failures: Failed admin sign-ins"
+        "Schedule disabled after 5 failed runs in a row: Failed admin sign-ins"
     );
     assert_eq!(
         envelope["MessageAttributes"]["event"]["Value"],
@@ -156,7 +160,7 @@ async fn chat_topic_delivers_a_chatbot_custom_notification() -> Result<()> {
     assert_eq!(chat["content"]["textType"], "client-markdown");
     assert_eq!(
         chat["content"]["title"],
-        ":no_entry: Schedule disabled after repeated failures: Failed admin sign-ins"
+        ":no_entry: Schedule disabled after 5 failed runs in a row: Failed admin sign-ins"
     );
     assert!(
         chat["content"]["nextSteps"].to_string().contains("/resume"),

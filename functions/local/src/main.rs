@@ -27,7 +27,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot create DATA_DIR {}", cfg.data_dir.display()))?;
     let db_path = cfg.data_dir.join("schedules.db");
     let store = Arc::new(
-        SqliteScheduleStore::open(&db_path)
+        SqliteScheduleStore::open(&db_path, cfg.service.run_retention)
             .with_context(|| format!("opening {}", db_path.display()))?,
     );
 
@@ -83,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
             let services = services.clone();
             let now = clock.now();
             async move {
-                if let Err(e) = services.check_runs(now).await {
+                if let Err(e) = services.check_runs(now, None).await {
                     tracing::error!(error = %e, "status check failed; the next tick retries");
                 }
             }

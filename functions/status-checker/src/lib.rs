@@ -22,7 +22,7 @@ pub async fn handle(
     }
     let now = services.now();
     tracing::info!(event_id = ?tick.id, event_time = %tick.time, %now, "status check tick");
-    let report = services.check_runs(now).await?;
+    let report = services.check_runs(now, None).await?;
     tracing::info!(report = ?report, "status check tick done");
     Ok(report)
 }

@@ -177,6 +177,9 @@ pub fn chatbot_message(n: &Notification) -> Value {
     if let Some(e) = &n.error {
         lines.push(format!("*Error ({}):* {}", e.kind.as_str(), e.message));
     }
+    if let Some(reason) = &n.disabled_reason {
+        lines.push(format!("*Reason:* {reason}"));
+    }
     if let Some(s) = &n.summary {
         lines.push(format!(
             "*Summary:* {}",
@@ -201,7 +204,10 @@ pub fn chatbot_message(n: &Notification) -> Value {
                 .into(),
         ),
         NotificationEvent::ScheduleDisabled => next_steps.push(format!(
-            "Fix the cause, then resume it: `POST /api/v1/schedules/{}/resume`",
+            "{} Resume: `POST /api/v1/schedules/{}/resume`",
+            n.disabled_reason
+                .as_ref()
+                .map_or("Fix the cause, then resume it.", |r| r.remedy()),
             n.schedule_id
         )),
     }
@@ -382,6 +388,7 @@ mod tests {
                 message: "bad query".into(),
             }),
             summary: None,
+            disabled_reason: None,
             link: "/api/v1/schedules/sch_1/runs".into(),
             created_at: now,
         };

@@ -1,7 +1,9 @@
 //! In-memory twins of the ports, for unit tests and for running the store contract suite against a reference:
 //! a store, a settable clock, a scripted engine and a recording notifier.
 
-use crate::domain::{Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind};
+use crate::domain::{
+    Notification, Run, RunId, RunRetention, Schedule, ScheduleId, ScheduleStatus, WorkKind,
+};
 use crate::ports::{
     Clock, EngineError, InvestigationEngine, Notifier, NotifyError, Page, ScheduleFilter,
     ScheduleStore, SessionState, StartRequest, StoreError, WriteOutcome,
@@ -55,21 +57,36 @@ struct MemoryData {
 /// A [`ScheduleStore`] in a mutex. Same semantics as the real stores (it passes the contract suite).
 pub struct MemoryScheduleStore {
     data: Mutex<MemoryData>,
-    run_history: usize,
+    retention: RunRetention,
 }
 
-impl Default for MemoryScheduleStore {
-    fn default() -> Self {
+impl MemoryScheduleStore {
+    /// An empty store whose schedules keep the runs `retention` keeps.
+    pub fn new(retention: RunRetention) -> Self {
         Self {
             data: Mutex::default(),
-            run_history: 50,
+            retention,
         }
     }
 }
 
-impl MemoryScheduleStore {
-    pub fn new() -> Self {
-        Self::default()
+impl MemoryData {
+    /// Drops the runs of `schedule_id` that `retention` does not keep.
+    fn apply_retention(&mut self, schedule_id: &ScheduleId, retention: RunRetention) {
+        let mut history: Vec<&Run> = self
+            .runs
+            .values()
+            .filter(|r| &r.schedule_id == schedule_id)
+            .collect();
+        newest_first(&mut history, |r| (r.scheduled_for, r.run_id.to_string()));
+        let doomed: Vec<RunId> = retention
+            .dropped(history)
+            .into_iter()
+            .map(|r| r.run_id.clone())
+            .collect();
+        for id in doomed {
+            self.runs.remove(&id);
+        }
     }
 }
 
@@ -171,27 +188,7 @@ impl ScheduleStore for MemoryScheduleStore {
         }
         d.schedules.insert(schedule.id.clone(), schedule.clone());
         d.runs.insert(run.run_id.clone(), run.clone());
-        // Retention: drop the oldest finished runs beyond the history size.
-        let mut finished: Vec<(DateTime<Utc>, RunId)> = d
-            .runs
-            .values()
-            .filter(|r| r.schedule_id == schedule.id)
-            .map(|r| (r.scheduled_for, r.run_id.clone()))
-            .collect();
-        finished.sort_by(|a, b| b.cmp(a));
-        let doomed: Vec<RunId> = finished
-            .into_iter()
-            .skip(self.run_history)
-            .map(|(_, id)| id)
-            .filter(|id| {
-                d.runs
-                    .get(id)
-                    .is_some_and(|r| r.status.is_terminal() && r.work.is_none())
-            })
-            .collect();
-        for id in doomed {
-            d.runs.remove(&id);
-        }
+        d.apply_retention(&schedule.id, self.retention);
         Ok(WriteOutcome::Applied)
     }
 
@@ -231,6 +228,7 @@ impl ScheduleStore for MemoryScheduleStore {
         }
         d.runs.insert(run.run_id.clone(), run.clone());
         d.schedules.insert(schedule.id.clone(), schedule.clone());
+        d.apply_retention(&schedule.id, self.retention);
         Ok(WriteOutcome::Applied)
     }
 
@@ -273,10 +271,10 @@ impl ScheduleStore for MemoryScheduleStore {
         let mut runs: Vec<Run> = d
             .runs
             .values()
-            .filter(|r| r.work == Some(kind) && r.next_action_at.is_some_and(|t| t <= now))
+            .filter(|r| r.has_work(kind, now))
             .cloned()
             .collect();
-        runs.sort_by_key(|r| (r.next_action_at, r.run_id.clone()));
+        runs.sort_by_key(|r| (r.work.map(|w| w.at), r.run_id.clone()));
         runs.truncate(limit as usize);
         Ok(runs)
     }
@@ -445,7 +443,7 @@ impl MemoryWorld {
 
     pub fn with_config(now: DateTime<Utc>, config: crate::config::ServiceConfig) -> Self {
         use std::sync::Arc;
-        let store = Arc::new(MemoryScheduleStore::new());
+        let store = Arc::new(MemoryScheduleStore::new(config.run_retention));
         let engine = Arc::new(ScriptedEngine::new());
         let notifier = Arc::new(RecordingNotifier::new());
         let clock = Arc::new(FixedClock::new(now));

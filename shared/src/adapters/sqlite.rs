@@ -8,9 +8,10 @@
 //! `IMMEDIATE` transaction, so two writers — two tasks, or two processes on the same file — can never both win.
 //! rusqlite is synchronous: each operation runs on tokio's blocking pool against one connection behind a mutex.
 
-use crate::config::ServiceConfig;
 use crate::domain::notification::NOTIFICATION_RETENTION_DAYS;
-use crate::domain::{Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind};
+use crate::domain::{
+    Notification, Run, RunId, RunRetention, Schedule, ScheduleId, ScheduleStatus, WorkKind,
+};
 use crate::ports::{Page, ScheduleFilter, ScheduleStore, StoreError, WriteOutcome};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -85,15 +86,9 @@ const WORK_SQL: &str = "SELECT run_id, body FROM runs
      WHERE work IS NOT NULL AND work = ?1 AND next_action_at <= ?2
      ORDER BY next_action_at LIMIT ?3";
 
-/// Deletes the schedule's finished runs beyond the newest `?2`. Runs still in flight or with work pending are
-/// never deleted, whatever their age: losing one would lose an outcome or a notification.
-const PRUNE_RUNS_SQL: &str = "DELETE FROM runs
-     WHERE schedule_id = ?1
-       AND status NOT IN ('pending', 'running')
-       AND work IS NULL
-       AND run_id NOT IN (
-           SELECT run_id FROM runs WHERE schedule_id = ?1
-           ORDER BY scheduled_for DESC, run_id DESC LIMIT ?2)";
+/// A schedule's runs beyond the newest `?2`: the only ones [`RunRetention`] may drop.
+const OLDER_RUNS_SQL: &str = "SELECT run_id, body FROM runs WHERE schedule_id = ?1
+     ORDER BY scheduled_for DESC, run_id DESC LIMIT -1 OFFSET ?2";
 
 const UPDATE_SCHEDULE_SQL: &str = "UPDATE schedules
      SET owner = ?2, status = ?3, next_run_at = ?4, created_at = ?5, version = ?6, body = ?7
@@ -113,13 +108,13 @@ impl From<rusqlite::Error> for StoreError {
 #[derive(Clone)]
 pub struct SqliteScheduleStore {
     conn: Arc<Mutex<Connection>>,
-    run_history: u32,
+    retention: RunRetention,
 }
 
 impl fmt::Debug for SqliteScheduleStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteScheduleStore")
-            .field("run_history", &self.run_history)
+            .field("retention", &self.retention)
             .finish_non_exhaustive()
     }
 }
@@ -128,8 +123,9 @@ impl SqliteScheduleStore {
     /// The schema version this build writes (`PRAGMA user_version`).
     pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
-    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date. Schedules keep
+    /// the runs `retention` keeps.
+    pub fn open(path: &Path, retention: RunRetention) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
         // WAL lets readers in other processes proceed while we write; NORMAL is durable in WAL mode except for
         // the last transactions before a power loss, which the dispatcher's idempotent claims tolerate.
@@ -138,29 +134,22 @@ impl SqliteScheduleStore {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(path = %path.display(), mode, "SQLite did not switch to WAL journal mode");
         }
-        Self::from_connection(conn)
+        Self::from_connection(conn, retention)
     }
 
     /// A private in-memory database, for tests.
-    pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::from_connection(Connection::open_in_memory()?)
+    pub fn open_in_memory(retention: RunRetention) -> Result<Self, StoreError> {
+        Self::from_connection(Connection::open_in_memory()?, retention)
     }
 
-    /// Keeps at least `runs` runs per schedule (default: [`ServiceConfig::run_history`]); older finished runs
-    /// are deleted when a new run is created.
-    pub fn with_run_history(mut self, runs: u32) -> Self {
-        self.run_history = runs;
-        self
-    }
-
-    fn from_connection(mut conn: Connection) -> Result<Self, StoreError> {
+    fn from_connection(mut conn: Connection, retention: RunRetention) -> Result<Self, StoreError> {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
-            run_history: ServiceConfig::default().run_history,
+            retention,
         })
     }
 
@@ -317,18 +306,11 @@ struct RunRow {
 impl RunRow {
     fn new(r: &Run) -> Result<Self, StoreError> {
         let run_id = r.run_id.to_string();
-        // A run with work but no time would never be proposed by the ticks (NULL <= now is not true): treat it
-        // as due at once rather than lose it.
-        let next_action_at = match (r.work, r.next_action_at) {
-            (_, Some(t)) => Some(t.timestamp_millis()),
-            (Some(_), None) => Some(i64::MIN),
-            (None, None) => None,
-        };
         Ok(Self {
             schedule_id: r.schedule_id.to_string(),
             scheduled_for: r.scheduled_for.timestamp_millis(),
-            work: r.work.map(WorkKind::as_str),
-            next_action_at,
+            work: r.work.map(|w| w.kind.as_str()),
+            next_action_at: r.work.map(|w| w.at.timestamp_millis()),
             version: version_column(&run_id, r.version)?,
             status: r.status.as_str(),
             body: encode(&run_id, r)?,
@@ -410,6 +392,23 @@ fn query_items<T: DeserializeOwned>(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     rows.iter().map(|(key, body)| decode(key, body)).collect()
+}
+
+/// Deletes the runs of `schedule_id` that `retention` does not keep, inside the caller's transaction.
+fn apply_retention(
+    tx: &Transaction<'_>,
+    schedule_id: &str,
+    retention: RunRetention,
+) -> Result<(), StoreError> {
+    let keep = retention.count();
+    let older: Vec<Run> = query_items(tx, OLDER_RUNS_SQL, params![schedule_id, keep])?;
+    let mut delete = tx.prepare_cached("DELETE FROM runs WHERE run_id = ?1")?;
+    for (i, run) in older.iter().enumerate() {
+        if retention.may_drop(keep as usize + i, run) {
+            delete.execute(params![run.run_id.as_str()])?;
+        }
+    }
+    Ok(())
 }
 
 fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
@@ -533,14 +532,14 @@ impl ScheduleStore for SqliteScheduleStore {
         let schedule_row = ScheduleRow::new(schedule)?;
         let expected = version_column(&schedule_row.id, expected_version)?;
         let run_row = RunRow::new(run)?;
-        let keep = self.run_history;
+        let retention = self.retention;
         self.with_conn(move |conn| {
             let tx = immediate(conn)?;
             // Dropping `tx` without commit rolls back, so an early return applies nothing.
             if !schedule_row.update(&tx, expected)? || !run_row.insert(&tx)? {
                 return Ok(WriteOutcome::Conflict);
             }
-            tx.execute(PRUNE_RUNS_SQL, params![run_row.schedule_id, keep])?;
+            apply_retention(&tx, &run_row.schedule_id, retention)?;
             tx.commit()?;
             Ok(WriteOutcome::Applied)
         })
@@ -569,6 +568,7 @@ impl ScheduleStore for SqliteScheduleStore {
         let run_expected = version_column(&run_row.run_id, run_expected_version)?;
         let schedule_row = ScheduleRow::new(schedule)?;
         let schedule_expected = version_column(&schedule_row.id, schedule_expected_version)?;
+        let retention = self.retention;
         self.with_conn(move |conn| {
             let tx = immediate(conn)?;
             if !run_row.update(&tx, run_expected)?
@@ -576,6 +576,7 @@ impl ScheduleStore for SqliteScheduleStore {
             {
                 return Ok(WriteOutcome::Conflict);
             }
+            apply_retention(&tx, &run_row.schedule_id, retention)?;
             tx.commit()?;
             Ok(WriteOutcome::Applied)
         })
@@ -701,7 +702,7 @@ impl ScheduleStore for SqliteScheduleStore {
 mod tests {
     use super::*;
     use crate::domain::{
-        Frequency, NotificationEvent, NotificationId, RunStatus, TimingSpec, Trigger,
+        Frequency, NotificationEvent, NotificationId, RunStatus, TimingSpec, Trigger, Work,
     };
     use chrono::TimeZone;
 
@@ -730,6 +731,7 @@ mod tests {
             last_run_at: None,
             last_run_status: None,
             consecutive_failures: 0,
+            disabled_reason: None,
             runs_in_flight: 0,
             created_at: at(1, 0),
             updated_at: at(1, 0),
@@ -757,9 +759,8 @@ mod tests {
             user_query: s.user_query.clone(),
             persona: s.persona.clone(),
             attempts: 0,
-            work,
-            next_action_at: work.map(|_| scheduled_for),
-            disabled_schedule: false,
+            work: work.map(|kind| Work::new(kind, scheduled_for)),
+            disabled_schedule: None,
             version: 1,
         }
     }
@@ -783,6 +784,7 @@ mod tests {
             duration_ms: None,
             error: None,
             summary: None,
+            disabled_reason: None,
             link: "/api/v1/schedules/sch_n/runs".into(),
             created_at,
         }
@@ -808,7 +810,7 @@ mod tests {
 
     #[test]
     fn due_query_reads_the_due_index_and_never_scans() {
-        let store = SqliteScheduleStore::open_in_memory().unwrap();
+        let store = SqliteScheduleStore::open_in_memory(RunRetention::default()).unwrap();
         let plan = query_plan(&store, DUE_SQL, &[Value::Integer(0), Value::Integer(10)]);
         assert!(
             plan.iter().any(|d| d.contains("USING INDEX schedules_due")),
@@ -820,7 +822,7 @@ mod tests {
 
     #[test]
     fn work_query_reads_the_work_index_and_never_scans() {
-        let store = SqliteScheduleStore::open_in_memory().unwrap();
+        let store = SqliteScheduleStore::open_in_memory(RunRetention::default()).unwrap();
         let args = [
             Value::Text("poll".into()),
             Value::Integer(0),
@@ -839,7 +841,7 @@ mod tests {
     fn schema_is_versioned_and_a_newer_database_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.db");
-        drop(SqliteScheduleStore::open(&path).unwrap());
+        drop(SqliteScheduleStore::open(&path, RunRetention::default()).unwrap());
         let conn = Connection::open(&path).unwrap();
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
@@ -851,11 +853,11 @@ mod tests {
         assert_eq!(mode, "wal");
 
         // Reopening an up-to-date database runs no migration (it would fail: the tables exist).
-        drop(SqliteScheduleStore::open(&path).unwrap());
+        drop(SqliteScheduleStore::open(&path, RunRetention::default()).unwrap());
 
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
-        let err = SqliteScheduleStore::open(&path).unwrap_err();
+        let err = SqliteScheduleStore::open(&path, RunRetention::default()).unwrap_err();
         assert!(
             matches!(&err, StoreError::Unavailable(m) if m.contains("newer")),
             "{err}"
@@ -864,7 +866,7 @@ mod tests {
 
     #[tokio::test]
     async fn malformed_rows_are_errors_not_panics() {
-        let store = SqliteScheduleStore::open_in_memory().unwrap();
+        let store = SqliteScheduleStore::open_in_memory(RunRetention::default()).unwrap();
         store
             .conn
             .lock()
@@ -895,17 +897,14 @@ mod tests {
 
     #[tokio::test]
     async fn creating_a_run_prunes_old_finished_runs_but_never_in_flight_ones() {
-        let store = SqliteScheduleStore::open_in_memory()
-            .unwrap()
-            .with_run_history(3);
+        let store = SqliteScheduleStore::open_in_memory(RunRetention::keep(3)).unwrap();
         let mut s = schedule("sch_a");
         store.insert_schedule(&s).await.unwrap();
 
         // The oldest run is still waiting to start; one in the middle finished but still has to notify.
         let in_flight = run(&s, at(1, 1), RunStatus::Pending);
         let mut notifying = run(&s, at(1, 2), RunStatus::Completed);
-        notifying.work = Some(WorkKind::Notify);
-        notifying.next_action_at = Some(at(1, 2));
+        notifying.work = Some(Work::new(WorkKind::Notify, at(1, 2)));
         assert!(claim(&store, &mut s, &in_flight).await.applied());
         assert!(claim(&store, &mut s, &notifying).await.applied());
         for hour in 3..12 {
@@ -923,7 +922,7 @@ mod tests {
 
     #[tokio::test]
     async fn notifications_expire_relative_to_the_newest_one() {
-        let store = SqliteScheduleStore::open_in_memory().unwrap();
+        let store = SqliteScheduleStore::open_in_memory(RunRetention::default()).unwrap();
         store
             .put_notification(&notification("ntf_old", at(1, 0)))
             .await
@@ -969,8 +968,8 @@ mod tests {
     async fn two_connections_to_one_file_never_both_claim() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.db");
-        let a = SqliteScheduleStore::open(&path).unwrap();
-        let b = SqliteScheduleStore::open(&path).unwrap();
+        let a = SqliteScheduleStore::open(&path, RunRetention::default()).unwrap();
+        let b = SqliteScheduleStore::open(&path, RunRetention::default()).unwrap();
         let mut s = schedule("sch_race");
         a.insert_schedule(&s).await.unwrap();
 

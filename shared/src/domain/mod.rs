@@ -1,15 +1,21 @@
-//! The domain: what a schedule, a run and a notification are, and the rules that govern them.
+//! The domain: what a schedule, a run and a notification are, and the rules that govern them. It depends on
+//! nothing above it (no ports, services or adapters) and returns its own errors.
 
 pub mod error;
 pub mod ids;
 pub mod notification;
+pub mod policy;
 pub mod run;
 pub mod schedule;
 pub mod timing;
 pub mod validation;
 
+pub use error::TransitionError;
 pub use ids::{NotificationId, RunId, ScheduleId};
 pub use notification::{Notification, NotificationEvent};
-pub use run::{Run, RunError, RunErrorKind, RunStatus, Trigger, WorkKind};
+pub use policy::{DisabledReason, MAX_CONSECUTIVE_FAILURES};
+pub use run::{
+    Run, RunError, RunErrorKind, RunRetention, RunStatus, RunSubject, Trigger, Work, WorkKind,
+};
 pub use schedule::{Caller, Role, Schedule, ScheduleStatus};
 pub use timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};

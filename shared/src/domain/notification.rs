@@ -2,6 +2,7 @@
 //! stored per owner (the API lists them) and published through the [`crate::ports::Notifier`].
 
 use crate::domain::ids::{NotificationId, RunId, ScheduleId};
+use crate::domain::policy::DisabledReason;
 use crate::domain::run::{Run, RunError, RunStatus, SessionUrlTemplate};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,9 @@ pub struct Notification {
     pub error: Option<RunError>,
     #[serde(default)]
     pub summary: Option<String>,
+    /// For `schedule-disabled`: why the schedule was disabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<DisabledReason>,
     /// The API path of the run's schedule history.
     pub link: String,
     pub created_at: DateTime<Utc>,
@@ -71,7 +75,7 @@ impl Notification {
             RunStatus::Failed => events.push(NotificationEvent::InvestigationFailed),
             _ => {}
         }
-        if run.disabled_schedule {
+        if run.disabled_schedule.is_some() {
             events.push(NotificationEvent::ScheduleDisabled);
         }
         events
@@ -92,6 +96,9 @@ impl Notification {
                 duration_ms: run.duration_ms,
                 error: run.error.clone(),
                 summary: run.summary.clone(),
+                disabled_reason: (event == NotificationEvent::ScheduleDisabled)
+                    .then(|| run.disabled_schedule.clone())
+                    .flatten(),
                 link: format!("/api/v1/schedules/{}/runs", run.schedule_id),
                 created_at: now,
             })
@@ -107,12 +114,14 @@ impl Notification {
             NotificationEvent::InvestigationFailed => {
                 format!("Investigation failed: {}", self.schedule_name)
             }
-            NotificationEvent::ScheduleDisabled => {
-                format!(
-                    "Schedule disabled after repeated failures: {}",
+            NotificationEvent::ScheduleDisabled => match &self.disabled_reason {
+                Some(reason) => format!(
+                    "Schedule disabled {}: {}",
+                    reason.headline(),
                     self.schedule_name
-                )
-            }
+                ),
+                None => format!("Schedule disabled: {}", self.schedule_name),
+            },
         }
     }
 
@@ -143,6 +152,10 @@ impl Notification {
             lines.push(format!("Summary: {s}"));
         }
         if self.event == NotificationEvent::ScheduleDisabled {
+            if let Some(reason) = &self.disabled_reason {
+                lines.push(format!("Reason: {reason}."));
+                lines.push(reason.remedy().into());
+            }
             lines.push("The schedule will not run again until it is resumed.".into());
         }
         lines.push(format!("Details: {}", self.link));

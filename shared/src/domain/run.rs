@@ -1,7 +1,7 @@
 //! A run: one investigation started for one schedule occurrence (or by "run now"), from claim to outcome.
 
 use crate::domain::ids::{RunId, ScheduleId};
-use crate::domain::schedule::Schedule;
+use crate::domain::policy::{DEFAULT_RUN_HISTORY, DisabledReason, MAX_CONSECUTIVE_FAILURES};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -84,8 +84,7 @@ pub struct RunError {
     pub message: String,
 }
 
-/// What a run still needs from the background ticks. A run has at most one at a time; the store indexes runs by
-/// `(work, next_action_at)` so the ticks never scan.
+/// What kind of background work a run still needs. The store indexes runs by `(kind, at)` so the ticks never scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WorkKind {
@@ -105,6 +104,88 @@ impl WorkKind {
             Self::Notify => "notify",
         }
     }
+}
+
+/// The background work a run still needs, and from when. A run has at most one at a time, and work always has a
+/// time: "work with no time" cannot be expressed. Stored as the two flat fields `work` and `next_action_at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Work {
+    pub kind: WorkKind,
+    pub at: DateTime<Utc>,
+}
+
+impl Work {
+    pub fn new(kind: WorkKind, at: DateTime<Utc>) -> Self {
+        Self { kind, at }
+    }
+
+    /// Whether this is work of `kind` due at `now`.
+    pub fn is_due(&self, kind: WorkKind, now: DateTime<Utc>) -> bool {
+        self.kind == kind && self.at <= now
+    }
+}
+
+/// The stored layout of [`Work`]: `work` (the kind) and `next_action_at`, flattened into the run, as every store
+/// has always written them.
+mod work_fields {
+    use super::{Work, WorkKind};
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Stored {
+        #[serde(default)]
+        work: Option<WorkKind>,
+        #[serde(default)]
+        next_action_at: Option<DateTime<Utc>>,
+    }
+
+    pub fn serialize<S: Serializer>(work: &Option<Work>, s: S) -> Result<S::Ok, S::Error> {
+        Stored {
+            work: work.map(|w| w.kind),
+            next_action_at: work.map(|w| w.at),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Work>, D::Error> {
+        let stored = Stored::deserialize(d)?;
+        // An item written with work but no time (older builds could) is due at once rather than lost.
+        Ok(stored.work.map(|kind| Work {
+            kind,
+            at: stored.next_action_at.unwrap_or(DateTime::<Utc>::MIN_UTC),
+        }))
+    }
+}
+
+/// Older builds stored `disabled_schedule` as a bool (the only reason then was repeated failures).
+fn disabled_schedule_compat<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<DisabledReason>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Flag(bool),
+        Reason(DisabledReason),
+    }
+    Ok(match Option::<Stored>::deserialize(d)? {
+        None | Some(Stored::Flag(false)) => None,
+        Some(Stored::Flag(true)) => Some(DisabledReason::RepeatedFailures {
+            failures: MAX_CONSECUTIVE_FAILURES,
+        }),
+        Some(Stored::Reason(reason)) => Some(reason),
+    })
+}
+
+/// What a run is about, copied from its schedule when it is created: a run keeps the query and persona it was
+/// claimed with (an edit does not change a claimed run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSubject {
+    pub schedule_id: ScheduleId,
+    pub owner: String,
+    pub schedule_name: String,
+    pub user_query: String,
+    pub persona: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,21 +219,22 @@ pub struct Run {
     #[serde(default)]
     pub attempts: u32,
     /// The background work this run still needs, and from when.
-    #[serde(default)]
-    pub work: Option<WorkKind>,
-    #[serde(default)]
-    pub next_action_at: Option<DateTime<Utc>>,
-    /// Set when finishing this run disabled its schedule, so the outbox also sends `schedule-disabled`.
-    #[serde(default)]
-    pub disabled_schedule: bool,
+    #[serde(flatten, with = "work_fields")]
+    pub work: Option<Work>,
+    /// Set when finishing this run disabled its schedule, and why, so the outbox also sends `schedule-disabled`.
+    #[serde(default, deserialize_with = "disabled_schedule_compat")]
+    pub disabled_schedule: Option<DisabledReason>,
     pub version: u64,
 }
 
+/// The first transient start failure waits this long; each further one doubles it (up to 2^6 times).
+const START_BACKOFF_SECS: i64 = 30;
+
 impl Run {
-    /// A new run of `schedule` waiting to be started: `pending`, reserved for its creator until `lease_until`
-    /// (after that, any dispatcher tick may start it, with the same idempotency key).
+    /// A new run waiting to be started: `pending`, reserved for its creator until `lease_until` (after that, any
+    /// dispatcher tick may start it, with the same idempotency key).
     pub fn pending(
-        schedule: &Schedule,
+        subject: RunSubject,
         run_id: RunId,
         trigger: Trigger,
         scheduled_for: DateTime<Utc>,
@@ -161,9 +243,9 @@ impl Run {
     ) -> Self {
         Self {
             run_id,
-            schedule_id: schedule.id.clone(),
-            owner: schedule.owner.clone(),
-            schedule_name: schedule.name.clone(),
+            schedule_id: subject.schedule_id,
+            owner: subject.owner,
+            schedule_name: subject.schedule_name,
             trigger,
             scheduled_for,
             status: RunStatus::Pending,
@@ -174,12 +256,11 @@ impl Run {
             duration_ms: None,
             error: None,
             summary: None,
-            user_query: schedule.user_query.clone(),
-            persona: schedule.persona.clone(),
+            user_query: subject.user_query,
+            persona: subject.persona,
             attempts: 0,
-            work: Some(WorkKind::Start),
-            next_action_at: Some(lease_until),
-            disabled_schedule: false,
+            work: Some(Work::new(WorkKind::Start, lease_until)),
+            disabled_schedule: None,
             version: 1,
         }
     }
@@ -187,36 +268,89 @@ impl Run {
     /// A scheduled occurrence that is not run because an earlier run is still in flight. Terminal at once; not a
     /// failure; no notification.
     pub fn skipped(
-        schedule: &Schedule,
+        subject: RunSubject,
         run_id: RunId,
         scheduled_for: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Self {
-        let mut run = Self::pending(
-            schedule,
-            run_id,
-            Trigger::Scheduled,
-            scheduled_for,
-            now,
-            now,
-        );
-        run.status = RunStatus::Skipped;
-        run.finished_at = Some(now);
-        run.duration_ms = Some(0);
-        run.work = None;
-        run.next_action_at = None;
-        run.summary =
-            Some("Skipped: the previous run of this schedule was still in progress.".into());
-        run
+        Self {
+            status: RunStatus::Skipped,
+            finished_at: Some(now),
+            duration_ms: Some(0),
+            work: None,
+            summary: Some(
+                "Skipped: the previous run of this schedule was still in progress.".into(),
+            ),
+            ..Self::pending(subject, run_id, Trigger::Scheduled, scheduled_for, now, now)
+        }
     }
 
-    pub fn touch(&mut self) {
+    /// Every stored transition bumps the version; the writer conditions its write on the version it read.
+    fn bump(&mut self) {
         self.version += 1;
     }
 
     /// Where a person opens this run's session, when it has one and `sessions` says where sessions open.
     pub fn session_url(&self, sessions: Option<&SessionUrlTemplate>) -> Option<String> {
         Some(sessions?.url_for(self.session_id.as_deref()?))
+    }
+
+    /// Whether this run needs work of `kind` at `now`.
+    pub fn has_work(&self, kind: WorkKind, now: DateTime<Utc>) -> bool {
+        self.work.is_some_and(|w| w.is_due(kind, now))
+    }
+
+    /// A pending run is reserved for the tick that takes it until `until`, so a concurrent tick does not start it
+    /// too (the idempotency key would make that harmless at the engine, but it would waste a request).
+    pub fn lease(&mut self, until: DateTime<Utc>) {
+        self.work = Some(Work::new(WorkKind::Start, until));
+        self.bump();
+    }
+
+    /// The engine accepted the start: `running`, polled from now on.
+    pub fn started(&mut self, session_id: String, now: DateTime<Utc>) {
+        self.status = RunStatus::Running;
+        self.session_id = Some(session_id);
+        self.started_at = Some(now);
+        self.work = Some(Work::new(WorkKind::Poll, now));
+        self.bump();
+    }
+
+    /// The engine is at its limit (429): not a failure; start again from `until`.
+    pub fn defer(&mut self, until: DateTime<Utc>) {
+        self.work = Some(Work::new(WorkKind::Start, until));
+        self.bump();
+    }
+
+    /// A start failed transiently (engine unavailable, garbled answer). Counts the attempt and backs off
+    /// exponentially (30 s, 60 s, 120 s, ...); after `max_attempts` it gives up and returns the error the run must
+    /// fail with.
+    pub fn start_failed(
+        &mut self,
+        now: DateTime<Utc>,
+        max_attempts: u32,
+        problem: &str,
+    ) -> Option<RunError> {
+        self.attempts += 1;
+        self.bump();
+        if self.attempts >= max_attempts {
+            return Some(RunError {
+                kind: RunErrorKind::EngineUnavailable,
+                message: format!("gave up after {} attempts: {problem}", self.attempts),
+            });
+        }
+        let delay = START_BACKOFF_SECS * (1i64 << (self.attempts - 1).min(6));
+        self.work = Some(Work::new(
+            WorkKind::Start,
+            now + chrono::Duration::seconds(delay),
+        ));
+        None
+    }
+
+    /// Still running (or the engine could not be asked): poll again from `at`.
+    pub fn poll_again(&mut self, at: DateTime<Utc>) {
+        self.work = Some(Work::new(WorkKind::Poll, at));
+        self.bump();
     }
 
     /// Marks the run finished: terminal status, timing, and the notification outbox mark.
@@ -235,55 +369,61 @@ impl Run {
         if summary.is_some() {
             self.summary = summary;
         }
-        self.work = Some(WorkKind::Notify);
-        self.next_action_at = Some(finished_at);
+        self.work = Some(Work::new(WorkKind::Notify, finished_at));
+        self.bump();
+    }
+
+    /// Its notifications are published: nothing left to do.
+    pub fn notified(&mut self) {
+        self.work = None;
+        self.bump();
+    }
+
+    /// Publishing failed: try again from `at`.
+    pub fn notify_again(&mut self, at: DateTime<Utc>) {
+        self.work = Some(Work::new(WorkKind::Notify, at));
+        self.bump();
     }
 }
 
-/// A run as the API shows it: the outcome and its timing, without the dispatcher's bookkeeping.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunView {
-    pub run_id: RunId,
-    pub schedule_id: ScheduleId,
-    pub owner: String,
-    pub schedule_name: String,
-    pub trigger: Trigger,
-    pub scheduled_for: DateTime<Utc>,
-    pub status: RunStatus,
-    pub session_id: Option<String>,
-    /// Where a person opens the session in the engine's UI, when `SESSION_URL_TEMPLATE` is configured.
-    pub session_url: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub duration_ms: Option<i64>,
-    pub error: Option<RunError>,
-    pub summary: Option<String>,
-    /// Start attempts that failed transiently (the engine was unavailable).
-    pub attempts: u32,
+/// How many runs a schedule's history keeps: the newest `keep` by occurrence, plus any older run that is still in
+/// flight or still has work (dropping one would lose an outcome or a notification). Every store applies exactly this
+/// rule, with the count from configuration, after it creates or finishes a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunRetention {
+    keep: u32,
 }
 
-impl RunView {
-    /// The view of `r`, with its session linked through `sessions` when one is configured.
-    pub fn of(r: Run, sessions: Option<&SessionUrlTemplate>) -> Self {
-        Self {
-            session_url: r.session_url(sessions),
-            run_id: r.run_id,
-            schedule_id: r.schedule_id,
-            owner: r.owner,
-            schedule_name: r.schedule_name,
-            trigger: r.trigger,
-            scheduled_for: r.scheduled_for,
-            status: r.status,
-            session_id: r.session_id,
-            created_at: r.created_at,
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-            duration_ms: r.duration_ms,
-            error: r.error,
-            summary: r.summary,
-            attempts: r.attempts,
-        }
+impl RunRetention {
+    pub fn keep(keep: u32) -> Self {
+        Self { keep: keep.max(1) }
+    }
+
+    /// How many runs are kept (and listed).
+    pub fn count(self) -> u32 {
+        self.keep
+    }
+
+    /// Whether the run at `position` in its schedule's history (0 = newest, ordered by `scheduled_for` then
+    /// `run_id`, both descending) may be dropped.
+    pub fn may_drop(self, position: usize, run: &Run) -> bool {
+        position >= self.keep as usize && run.status.is_terminal() && run.work.is_none()
+    }
+
+    /// Of one schedule's runs, given newest first, those that may be dropped.
+    pub fn dropped<'a>(self, newest_first: impl IntoIterator<Item = &'a Run>) -> Vec<&'a Run> {
+        newest_first
+            .into_iter()
+            .enumerate()
+            .filter(|(position, run)| self.may_drop(*position, run))
+            .map(|(_, run)| run)
+            .collect()
+    }
+}
+
+impl Default for RunRetention {
+    fn default() -> Self {
+        Self::keep(DEFAULT_RUN_HISTORY)
     }
 }
 

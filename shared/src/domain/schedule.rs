@@ -1,16 +1,14 @@
 //! A schedule: an investigation question, who asks it, when it runs, and where it is in its lifecycle.
 
-use crate::domain::error::ServiceError;
-use crate::domain::ids::ScheduleId;
-use crate::domain::run::RunStatus;
-use crate::domain::timing::TimingSpec;
+use crate::domain::error::TransitionError;
+use crate::domain::ids::{RunId, ScheduleId};
+use crate::domain::policy::{DisabledReason, MAX_CONSECUTIVE_FAILURES};
+use crate::domain::run::{Run, RunError, RunErrorKind, RunStatus, RunSubject, Trigger};
+use crate::domain::timing::{Frequency, TimingRule, TimingSpec};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
-
-/// After this many failed runs in a row a schedule is disabled (`FAILED`).
-pub const MAX_CONSECUTIVE_FAILURES: u32 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -109,6 +107,9 @@ pub struct Schedule {
     pub last_run_status: Option<RunStatus>,
     #[serde(default)]
     pub consecutive_failures: u32,
+    /// Why the schedule is `FAILED` (disabled), while it is.
+    #[serde(default)]
+    pub disabled_reason: Option<DisabledReason>,
     /// Runs claimed or started and not yet finished. Maintained in the same atomic writes that create and finish
     /// runs, so the dispatcher can see an overlap without reading run history.
     #[serde(default)]
@@ -123,81 +124,233 @@ impl Schedule {
         self.status == ScheduleStatus::Deleted
     }
 
+    /// Bumps `version` and `updated_at`: every stored change goes through here (the writer conditions its write
+    /// on the version it read).
+    pub fn touch(&mut self, now: DateTime<Utc>) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+
+    /// What this schedule's runs are about (copied into each run when it is created).
+    pub fn subject(&self) -> RunSubject {
+        RunSubject {
+            schedule_id: self.id.clone(),
+            owner: self.owner.clone(),
+            schedule_name: self.name.clone(),
+            user_query: self.user_query.clone(),
+            persona: self.persona.clone(),
+        }
+    }
+
     /// `ACTIVE → PAUSED`.
-    pub fn pause(&mut self) -> Result<(), ServiceError> {
+    pub fn pause(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
         match self.status {
             ScheduleStatus::Active => {
                 self.status = ScheduleStatus::Paused;
                 self.next_run_at = None;
+                self.touch(now);
                 Ok(())
             }
-            ScheduleStatus::Paused => {
-                Err(ServiceError::Conflict("schedule is already paused".into()))
-            }
-            other => Err(ServiceError::Conflict(format!(
+            ScheduleStatus::Paused => Err(TransitionError("schedule is already paused".into())),
+            other => Err(TransitionError(format!(
                 "cannot pause a schedule whose status is {other}; only ACTIVE schedules can be paused"
             ))),
         }
     }
 
-    /// `PAUSED → ACTIVE` and `FAILED → ACTIVE` (re-enable: the failure counter is reset). The caller recomputes
-    /// `next_run_at` from now.
-    pub fn resume(&mut self) -> Result<(), ServiceError> {
+    /// `PAUSED → ACTIVE` and `FAILED → ACTIVE` (re-enable: the failure counter and the reason are cleared), with
+    /// `next` as the next run (computed from now by the caller; a schedule with nothing left cannot resume).
+    pub fn resume(
+        &mut self,
+        next: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
         match self.status {
             ScheduleStatus::Paused | ScheduleStatus::Failed => {
+                if next.is_none() {
+                    return Err(TransitionError(
+                        "this one-time schedule's run time has passed; set a new scheduled_time to run it again".into(),
+                    ));
+                }
                 self.status = ScheduleStatus::Active;
                 self.consecutive_failures = 0;
+                self.disabled_reason = None;
+                self.next_run_at = next;
+                self.touch(now);
                 Ok(())
             }
-            ScheduleStatus::Active => {
-                Err(ServiceError::Conflict("schedule is already active".into()))
-            }
-            other => Err(ServiceError::Conflict(format!(
+            ScheduleStatus::Active => Err(TransitionError("schedule is already active".into())),
+            other => Err(TransitionError(format!(
                 "cannot resume a schedule whose status is {other}; only PAUSED or FAILED schedules can be resumed"
             ))),
         }
     }
 
-    /// Records a finished run: the failure policy and the `once` lifecycle. Returns true when this run disabled
-    /// the schedule (the caller notifies `schedule-disabled`).
-    pub fn record_finished_run(
+    /// Soft delete: kept for audit, never runs again, hidden from every read.
+    pub fn delete(&mut self, now: DateTime<Utc>) {
+        self.status = ScheduleStatus::Deleted;
+        self.next_run_at = None;
+        self.touch(now);
+    }
+
+    /// `ACTIVE → FAILED` for `reason`; the schedule will not run until it is resumed. Only an active schedule can
+    /// be disabled (a paused one stays paused: its owner already stopped it).
+    pub fn disable(
         &mut self,
-        status: RunStatus,
-        trigger_is_scheduled: bool,
-        finished_at: DateTime<Utc>,
-    ) -> bool {
+        reason: DisabledReason,
+        now: DateTime<Utc>,
+    ) -> Result<(), TransitionError> {
+        if self.status != ScheduleStatus::Active {
+            return Err(TransitionError(format!(
+                "cannot disable a schedule whose status is {}",
+                self.status
+            )));
+        }
+        self.status = ScheduleStatus::Failed;
+        self.next_run_at = None;
+        self.disabled_reason = Some(reason);
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Claims the due occurrence at `now`: advances `next_run_at` past `now` (missed occurrences coalesced into
+    /// the latest one) and returns the run for that occurrence — `pending`, leased until `lease_until`, or
+    /// `skipped` while an earlier run is still in flight (a one-time schedule's single occurrence always runs).
+    /// `None` when nothing is due.
+    pub fn claim(
+        &mut self,
+        rule: &TimingRule,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Option<Run> {
+        let first_due = self.next_run_at.filter(|t| *t <= now)?;
+        if self.status != ScheduleStatus::Active {
+            return None;
+        }
+        let (occurrence, next) = rule.coalesce(first_due, now);
+        let run_id = RunId::scheduled(&self.id, occurrence);
+        let overlap = self.runs_in_flight > 0 && self.timing.frequency != Frequency::Once;
+        let run = if overlap {
+            Run::skipped(self.subject(), run_id, occurrence, now)
+        } else {
+            self.runs_in_flight += 1;
+            Run::pending(
+                self.subject(),
+                run_id,
+                Trigger::Scheduled,
+                occurrence,
+                now,
+                lease_until,
+            )
+        };
+        self.next_run_at = next;
+        self.touch(now);
+        Some(run)
+    }
+
+    /// A manual run ("run now"), allowed whatever is in flight: `pending`, leased until `lease_until`.
+    pub fn run_now(&mut self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Run {
+        self.runs_in_flight += 1;
+        self.touch(now);
+        Run::pending(
+            self.subject(),
+            RunId::manual(now),
+            Trigger::Manual,
+            now,
+            now,
+            lease_until,
+        )
+    }
+
+    /// The due occurrence of a schedule whose stored definition no longer parses: it can never run, so it is
+    /// recorded as a failed run (`invalid_schedule`) and the schedule is disabled with that reason, through the
+    /// same failure policy as any finished run. Returns the failed run (its outbox mark sends
+    /// `investigation-failed` and `schedule-disabled`).
+    pub fn disable_unrunnable(
+        &mut self,
+        occurrence: DateTime<Utc>,
+        problem: String,
+        now: DateTime<Utc>,
+    ) -> Run {
+        let run_id = RunId::scheduled(&self.id, occurrence);
+        self.runs_in_flight += 1;
+        let mut run = Run::pending(
+            self.subject(),
+            run_id,
+            Trigger::Scheduled,
+            occurrence,
+            now,
+            now,
+        );
+        run.finish(
+            RunStatus::Failed,
+            now,
+            Some(RunError {
+                kind: RunErrorKind::InvalidSchedule,
+                message: format!(
+                    "the schedule's definition is no longer valid ({problem}); edit it, then resume it"
+                ),
+            }),
+            None,
+        );
+        self.record_finished_run_because(
+            &mut run,
+            Some(DisabledReason::InvalidDefinition { problem }),
+            now,
+        );
+        run
+    }
+
+    /// Records a finished run: the failure policy (a completed run resets the counter; the
+    /// [`MAX_CONSECUTIVE_FAILURES`]th failure in a row disables the schedule) and the `once` lifecycle (its scheduled
+    /// run done → `COMPLETED`). When this disables the schedule, `run` is marked with the reason so the outbox also
+    /// sends `schedule-disabled`.
+    pub fn record_finished_run(&mut self, run: &mut Run, now: DateTime<Utc>) {
+        self.record_finished_run_because(run, None, now);
+    }
+
+    fn record_finished_run_because(
+        &mut self,
+        run: &mut Run,
+        must_disable: Option<DisabledReason>,
+        now: DateTime<Utc>,
+    ) {
+        let finished_at = run.finished_at.unwrap_or(now);
         self.runs_in_flight = self.runs_in_flight.saturating_sub(1);
         self.last_run_at = Some(finished_at);
-        self.last_run_status = Some(status);
-        let mut disabled = false;
-        match status {
+        self.last_run_status = Some(run.status);
+        match run.status {
             RunStatus::Completed => self.consecutive_failures = 0,
-            RunStatus::Failed => {
-                self.consecutive_failures += 1;
-                if self.consecutive_failures >= MAX_CONSECUTIVE_FAILURES
-                    && self.status == ScheduleStatus::Active
-                {
-                    self.status = ScheduleStatus::Failed;
-                    self.next_run_at = None;
-                    disabled = true;
-                }
-            }
+            RunStatus::Failed => self.consecutive_failures += 1,
             _ => {}
         }
+        let reason = must_disable.or_else(|| {
+            (run.status == RunStatus::Failed
+                && self.consecutive_failures >= MAX_CONSECUTIVE_FAILURES)
+                .then_some(DisabledReason::RepeatedFailures {
+                    failures: self.consecutive_failures,
+                })
+        });
+        let disabled = match reason {
+            Some(reason) => {
+                let applied = self.disable(reason.clone(), now).is_ok();
+                if applied {
+                    run.disabled_schedule = Some(reason);
+                }
+                applied
+            }
+            None => false,
+        };
         if !disabled
-            && trigger_is_scheduled
+            && run.trigger == Trigger::Scheduled
             && self.status == ScheduleStatus::Active
-            && self.timing.frequency == crate::domain::timing::Frequency::Once
+            && self.timing.frequency == Frequency::Once
             && self.next_run_at.is_none()
         {
             self.status = ScheduleStatus::Completed;
         }
-        disabled
-    }
-
-    /// Bumps `version` and `updated_at`; every write goes through here.
-    pub fn touch(&mut self, now: DateTime<Utc>) {
-        self.version += 1;
-        self.updated_at = now;
+        if !disabled {
+            self.touch(now);
+        }
     }
 }

@@ -18,7 +18,7 @@
 //!   match, and this module turns each local time into instants with the DST rules. croner's own search is not used
 //!   for that because it treats only single-valued times as fixed and skips multi-valued fixed times in a DST gap.
 
-use crate::domain::error::FieldError;
+use crate::FieldError;
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime,
     SecondsFormat, SubsecRound, TimeZone, Timelike, Utc, Weekday,

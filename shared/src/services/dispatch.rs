@@ -2,22 +2,26 @@
 //!
 //! Correctness rests only on the store's conditional writes (DESIGN §5): the due query proposes candidates; one
 //! atomic write advances the schedule and creates the run; only the writer that won starts it. A run whose start
-//! was never confirmed stays `pending` with a lease (`next_action_at`) and is started again, with the same
-//! idempotency key, by a later tick.
+//! was never confirmed stays `pending` with a lease and is started again, with the same idempotency key, by a
+//! later tick.
+//!
+//! Claims and starts are a pipeline: a claiming task turns due occurrences (and unconfirmed pending runs) into
+//! durable, leased runs and hands them over a bounded channel to the starter, which keeps
+//! `dispatch_concurrency` starts in flight for as long as there is anything to start. So the engine stays busy
+//! while the next batch is being claimed, and claims never run far ahead of starts.
 
 use super::Services;
+use super::drain::past;
 use super::schedules::stored_rule;
-use crate::domain::error::ServiceError;
-use crate::domain::run::{RunError, RunErrorKind, WorkKind};
-use crate::domain::timing::Frequency;
-use crate::domain::{Run, RunId, RunStatus, Schedule, Trigger};
+use crate::ServiceError;
+use crate::domain::{Run, RunError, RunErrorKind, RunStatus, Schedule, WorkKind};
 use crate::ports::{EngineError, StartRequest, WriteOutcome};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 /// What one dispatch tick did.
@@ -39,6 +43,8 @@ pub struct DispatchReport {
     pub recovered: u64,
     /// Candidates that could not be processed (store errors, broken definitions); they are retried next tick.
     pub errors: u64,
+    /// The tick stopped claiming because its deadline passed; what is still due is left for the next tick.
+    pub stopped_at_deadline: bool,
 }
 
 /// What happened to one start attempt.
@@ -64,51 +70,107 @@ impl Services {
         chrono::Duration::from_std(self.config.start_lease).unwrap_or(chrono::Duration::minutes(2))
     }
 
-    /// Claims every due occurrence and starts it; then retries pending runs whose lease or back-off has passed.
-    /// Stops claiming new batches after `deadline` (a Lambda's remaining time); starts already begun finish.
+    /// Claims every due occurrence and starts it, after first re-taking pending runs whose lease or back-off has
+    /// passed. Stops claiming after `deadline` (a Lambda's remaining time); runs already claimed are still started.
     #[tracing::instrument(skip_all, fields(now = %now))]
     pub async fn dispatch_due(
         &self,
         now: DateTime<Utc>,
         deadline: Option<Instant>,
     ) -> Result<DispatchReport, ServiceError> {
-        let mut report = DispatchReport::default();
-        let permits = Arc::new(Semaphore::new(self.config.dispatch_concurrency.max(1)));
-        let mut starts: JoinSet<StartOutcome> = JoinSet::new();
-        let past_deadline = || deadline.is_some_and(|d| Instant::now() >= d);
+        let concurrency = self.config.dispatch_concurrency.max(1);
+        let (to_start, claimed) = mpsc::channel::<Run>(2 * concurrency);
+        // Both sides run in this task (dropping the tick cancels both); the starts themselves are spawned.
+        let (claims, mut report) = tokio::join!(
+            self.claim_all(now, deadline, to_start),
+            self.start_all(claimed, concurrency)
+        );
+        let claims = claims?;
+        report.claimed = claims.claimed;
+        report.skipped = claims.skipped;
+        report.conflicts += claims.conflicts;
+        report.failed += claims.disabled;
+        report.recovered = claims.recovered;
+        report.errors += claims.errors;
+        report.stopped_at_deadline = claims.stopped_at_deadline;
+        if report == DispatchReport::default() {
+            tracing::debug!("dispatch tick: nothing due");
+        } else if report.stopped_at_deadline {
+            tracing::warn!(
+                ?report,
+                "dispatch tick stopped claiming at its deadline; the next tick goes on"
+            );
+        } else {
+            tracing::info!(?report, "dispatch tick finished");
+        }
+        Ok(report)
+    }
 
-        // 1. Recovery first: pending runs whose start was never confirmed (crash, timeout) or was put off.
-        loop {
-            let pending = self
-                .store
-                .runs_with_work(WorkKind::Start, now, self.config.batch_size)
-                .await?;
-            if pending.is_empty() {
+    /// The starting side of the pipeline: keeps `concurrency` starts in flight while the claimer hands over runs.
+    async fn start_all(
+        &self,
+        mut claimed: mpsc::Receiver<Run>,
+        concurrency: usize,
+    ) -> DispatchReport {
+        let mut report = DispatchReport::default();
+        let permits = Arc::new(Semaphore::new(concurrency));
+        let mut starts: JoinSet<StartOutcome> = JoinSet::new();
+        while let Some(run) = claimed.recv().await {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
                 break;
-            }
-            let mut progressed = false;
-            for run in pending {
-                // Take the lease so a concurrent tick does not start it too (the idempotency key would make that
-                // harmless at the engine, but it would waste a request).
-                let mut leased = run.clone();
-                leased.next_action_at = Some(now + self.lease());
-                leased.touch();
-                if !self.store.update_run(&leased, run.version).await?.applied() {
-                    report.conflicts += 1;
-                    continue;
-                }
-                progressed = true;
-                report.recovered += 1;
-                self.spawn_start(&mut starts, &permits, leased).await;
-            }
-            if !progressed || past_deadline() {
-                break;
+            };
+            let this = self.clone();
+            starts.spawn(async move {
+                let _permit = permit;
+                this.start_run_outcome(run).await
+            });
+            while let Some(done) = starts.try_join_next() {
+                tally_start(&mut report, done);
             }
         }
+        while let Some(done) = starts.join_next().await {
+            tally_start(&mut report, done);
+        }
+        report
+    }
 
-        // 2. Due schedules, batch by batch. Claimed schedules move out of the due range, so each query returns
-        //    new candidates; a batch that claims nothing ends the loop (no spinning on a stuck candidate).
-        while !past_deadline() {
+    /// The claiming side of the pipeline: recovery of unconfirmed pending runs, then the due schedules batch by
+    /// batch. Every run it sends is durable (claimed or leased) before it is sent.
+    async fn claim_all(
+        &self,
+        now: DateTime<Utc>,
+        deadline: Option<Instant>,
+        to_start: mpsc::Sender<Run>,
+    ) -> Result<ClaimTally, ServiceError> {
+        let concurrency = self.config.dispatch_concurrency.max(1);
+        let mut tally = ClaimTally::default();
+
+        // 1. Pending runs whose start was never confirmed (crash, timeout) or was put off.
+        let recovered = self
+            .drain(WorkKind::Start, now, deadline, concurrency, |run| {
+                let to_start = to_start.clone();
+                async move {
+                    let mut leased = run.clone();
+                    leased.lease(now + self.lease());
+                    if !self.store.update_run(&leased, run.version).await?.applied() {
+                        return Ok(None);
+                    }
+                    // A closed channel means the starter is gone; the lease expires and a later tick retries.
+                    let _ = to_start.send(leased).await;
+                    Ok(Some(()))
+                }
+            })
+            .await?;
+        tally.recovered = recovered.outcomes.len() as u64;
+        tally.stopped_at_deadline = recovered.stopped_at_deadline;
+
+        // 2. Due schedules, batch by batch. Claimed schedules move out of the due range, so each query returns new
+        //    candidates; a batch that claims nothing ends the loop (no spinning on a stuck candidate).
+        loop {
+            if past(deadline) {
+                tally.stopped_at_deadline = true;
+                break;
+            }
             let due = self
                 .store
                 .due_schedules(now, self.config.batch_size)
@@ -116,30 +178,28 @@ impl Services {
             if due.is_empty() {
                 break;
             }
-            let claims: Vec<Result<Claim, ServiceError>> = futures::stream::iter(due)
+            let mut claims = futures::stream::iter(due)
                 .map(|s| self.claim(s, now))
-                .buffer_unordered(self.config.dispatch_concurrency.max(1))
-                .collect()
-                .await;
+                .buffer_unordered(concurrency);
             let mut progressed = false;
-            for claim in claims {
+            while let Some(claim) = claims.next().await {
                 match claim {
                     Ok(Claim::Run(run)) => {
                         progressed = true;
-                        report.claimed += 1;
-                        self.spawn_start(&mut starts, &permits, *run).await;
+                        tally.claimed += 1;
+                        let _ = to_start.send(*run).await;
                     }
                     Ok(Claim::Skipped) => {
                         progressed = true;
-                        report.skipped += 1;
+                        tally.skipped += 1;
                     }
-                    Ok(Claim::Conflict) => report.conflicts += 1,
+                    Ok(Claim::Conflict) => tally.conflicts += 1,
                     Ok(Claim::Disabled) => {
                         progressed = true;
-                        report.failed += 1;
+                        tally.disabled += 1;
                     }
                     Err(e) => {
-                        report.errors += 1;
+                        tally.errors += 1;
                         tracing::error!(error = %e, "could not claim a due schedule");
                     }
                 }
@@ -148,92 +208,34 @@ impl Services {
                 break;
             }
         }
-
-        while let Some(outcome) = starts.join_next().await {
-            match outcome {
-                Ok(StartOutcome::Started) => report.started += 1,
-                Ok(StartOutcome::Deferred) => report.deferred += 1,
-                Ok(StartOutcome::Failed) => report.failed += 1,
-                Ok(StartOutcome::Lost) => report.conflicts += 1,
-                Err(e) => {
-                    report.errors += 1;
-                    tracing::error!(error = %e, "start task panicked or was cancelled");
-                }
-            }
-        }
-        if report == DispatchReport::default() {
-            tracing::debug!("dispatch tick: nothing due");
-        } else {
-            tracing::info!(?report, "dispatch tick finished");
-        }
-        Ok(report)
+        Ok(tally)
     }
 
-    async fn spawn_start(
-        &self,
-        starts: &mut JoinSet<StartOutcome>,
-        permits: &Arc<Semaphore>,
-        run: Run,
-    ) {
-        // Wait for a slot here so at most `dispatch_concurrency` starts are in flight and claims do not run far
-        // ahead of starts (a claimed run waiting for a slot is still durable: it is `pending` with a lease).
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
-        };
-        let this = self.clone();
-        starts.spawn(async move {
-            let _permit = permit;
-            this.start_run_outcome(run).await
-        });
-    }
-
-    /// One atomic write: advance the schedule past `now` (missed occurrences coalesced into the latest one) and
-    /// create the run for that occurrence, or record it as skipped while an earlier run is still in flight.
+    /// One atomic write: the schedule advanced past `now` and the run for its due occurrence (pending, or skipped
+    /// while an earlier run is still in flight).
     async fn claim(&self, schedule: Schedule, now: DateTime<Utc>) -> Result<Claim, ServiceError> {
-        let Some(first_due) = schedule.next_run_at else {
-            return Ok(Claim::Conflict);
-        };
         let rule = match stored_rule(&schedule) {
             Ok(rule) => rule,
-            Err(problem) => {
-                return self
-                    .disable_unrunnable(schedule, first_due, now, problem)
-                    .await;
-            }
+            Err(problem) => return self.disable_unrunnable(schedule, now, problem).await,
         };
-        let (occurrence, next) = rule.coalesce(first_due, now);
         let mut advanced = schedule.clone();
-        advanced.next_run_at = next;
-        advanced.touch(now);
-        // A one-time schedule has a single occurrence: it always runs, overlap or not.
-        let overlap = schedule.runs_in_flight > 0 && schedule.timing.frequency != Frequency::Once;
-        let run_id = RunId::scheduled(&schedule.id, occurrence);
-        let run = if overlap {
-            Run::skipped(&schedule, run_id, occurrence, now)
-        } else {
-            advanced.runs_in_flight += 1;
-            Run::pending(
-                &schedule,
-                run_id,
-                Trigger::Scheduled,
-                occurrence,
-                now,
-                now + self.lease(),
-            )
+        let Some(run) = advanced.claim(&rule, now, now + self.lease()) else {
+            return Ok(Claim::Conflict);
         };
-
         match self
             .store
             .create_run(&advanced, schedule.version, &run)
             .await?
         {
             WriteOutcome::Conflict => Ok(Claim::Conflict),
-            WriteOutcome::Applied if overlap => {
-                tracing::info!(schedule_id = %schedule.id, %occurrence, "occurrence skipped: a run is still in flight");
+            WriteOutcome::Applied if run.status == RunStatus::Skipped => {
+                tracing::info!(schedule_id = %schedule.id, run_id = %run.run_id, occurrence = %run.scheduled_for,
+                    "occurrence skipped: a run is still in flight");
                 Ok(Claim::Skipped)
             }
             WriteOutcome::Applied => {
-                tracing::info!(schedule_id = %schedule.id, run_id = %run.run_id, %occurrence, "occurrence claimed");
+                tracing::info!(schedule_id = %schedule.id, run_id = %run.run_id, occurrence = %run.scheduled_for,
+                    "occurrence claimed");
                 Ok(Claim::Run(Box::new(run)))
             }
         }
@@ -241,37 +243,21 @@ impl Services {
 
     /// A due schedule whose stored definition no longer parses (say its time zone left the tz database) can never
     /// run. Rather than retrying it every tick, one atomic write records a failed run for the due occurrence and
-    /// disables the schedule, so its owner is told (`investigation-failed`, `schedule-disabled`) and can fix the
-    /// definition and resume it.
+    /// disables the schedule with that reason, so its owner is told (`investigation-failed`, `schedule-disabled`)
+    /// and can fix the definition and resume it.
     async fn disable_unrunnable(
         &self,
         schedule: Schedule,
-        occurrence: DateTime<Utc>,
         now: DateTime<Utc>,
         problem: ServiceError,
     ) -> Result<Claim, ServiceError> {
-        tracing::error!(schedule_id = %schedule.id, error = %problem, "stored schedule definition no longer valid; disabling the schedule");
-        let run_id = RunId::scheduled(&schedule.id, occurrence);
-        let mut run = Run::pending(&schedule, run_id, Trigger::Scheduled, occurrence, now, now);
-        run.finish(
-            RunStatus::Failed,
-            now,
-            Some(RunError {
-                kind: RunErrorKind::InvalidSchedule,
-                message: format!(
-                    "the schedule's definition is no longer valid ({problem}); edit it, then resume it"
-                ),
-            }),
-            None,
-        );
-        run.disabled_schedule = true;
+        let Some(occurrence) = schedule.next_run_at else {
+            return Ok(Claim::Conflict);
+        };
+        tracing::error!(schedule_id = %schedule.id, error = %problem,
+            "stored schedule definition no longer valid; disabling the schedule");
         let mut disabled = schedule.clone();
-        disabled.status = crate::domain::ScheduleStatus::Failed;
-        disabled.next_run_at = None;
-        disabled.last_run_at = Some(now);
-        disabled.last_run_status = Some(RunStatus::Failed);
-        disabled.consecutive_failures += 1;
-        disabled.touch(now);
+        let run = disabled.disable_unrunnable(occurrence, problem.to_string(), now);
         match self
             .store
             .create_run(&disabled, schedule.version, &run)
@@ -304,45 +290,28 @@ impl Services {
         let answer = self.engine.start(&request).await;
         let now = self.clock.now();
         let mut next = run.clone();
-        next.touch();
         let outcome = match answer {
             Ok(session_id) => {
-                next.status = RunStatus::Running;
-                next.session_id = Some(session_id);
-                next.started_at = Some(now);
-                next.work = Some(WorkKind::Poll);
-                next.next_action_at = Some(now);
+                next.started(session_id, now);
                 StartOutcome::Started
             }
             Err(EngineError::Backpressure { retry_after }) => {
                 // Not a failure: the engine limits concurrent investigations. Try again after its delay.
                 let delay = chrono::Duration::from_std(retry_after)
                     .unwrap_or(chrono::Duration::seconds(30));
-                next.next_action_at = Some(now + delay);
+                next.defer(now + delay);
                 tracing::info!(run_id = %run.run_id, retry_after_s = retry_after.as_secs(), "engine busy; start deferred");
                 StartOutcome::Deferred
             }
             Err(e @ (EngineError::Unavailable(_) | EngineError::InvalidResponse(_))) => {
-                next.attempts += 1;
-                if next.attempts >= self.config.max_start_attempts {
-                    let error = RunError {
-                        kind: RunErrorKind::EngineUnavailable,
-                        message: format!("gave up after {} attempts: {e}", next.attempts),
-                    };
-                    return self
-                        .finish_run(
-                            run_with_attempts(run, next.attempts),
-                            RunStatus::Failed,
-                            now,
-                            Some(error),
-                            None,
-                        )
-                        .await
-                        .into();
+                if let Some(error) =
+                    next.start_failed(now, self.config.max_start_attempts, &e.to_string())
+                {
+                    let applied = self
+                        .finish_run(next, run.version, RunStatus::Failed, now, Some(error), None)
+                        .await;
+                    return StartOutcome::failed_if(applied);
                 }
-                // Exponential back-off: 30 s, 60 s, 120 s, ...
-                let delay = chrono::Duration::seconds(30 * (1i64 << (next.attempts - 1).min(6)));
-                next.next_action_at = Some(now + delay);
                 tracing::warn!(run_id = %run.run_id, attempts = next.attempts, error = %e, "start failed; will retry");
                 StartOutcome::Deferred
             }
@@ -351,10 +320,17 @@ impl Services {
                     kind: RunErrorKind::EngineRejected,
                     message: e.to_string(),
                 };
-                return self
-                    .finish_run(run, RunStatus::Failed, now, Some(error), None)
-                    .await
-                    .into();
+                let applied = self
+                    .finish_run(
+                        run.clone(),
+                        run.version,
+                        RunStatus::Failed,
+                        now,
+                        Some(error),
+                        None,
+                    )
+                    .await;
+                return StartOutcome::failed_if(applied);
             }
         };
         match self.store.update_run(&next, run.version).await {
@@ -375,18 +351,34 @@ impl Services {
     }
 }
 
-fn run_with_attempts(mut run: Run, attempts: u32) -> Run {
-    run.attempts = attempts;
-    run
+impl StartOutcome {
+    /// A start that ended the run: `Failed` when the finishing write applied, `Lost` when someone else finished it.
+    fn failed_if(applied: bool) -> Self {
+        if applied { Self::Failed } else { Self::Lost }
+    }
 }
 
-/// Turns a `finish_run` result into a start outcome.
-impl From<bool> for StartOutcome {
-    fn from(applied: bool) -> Self {
-        if applied {
-            StartOutcome::Failed
-        } else {
-            StartOutcome::Lost
+/// What the claiming side of a tick did.
+#[derive(Debug, Default)]
+struct ClaimTally {
+    claimed: u64,
+    skipped: u64,
+    conflicts: u64,
+    disabled: u64,
+    recovered: u64,
+    errors: u64,
+    stopped_at_deadline: bool,
+}
+
+fn tally_start(report: &mut DispatchReport, done: Result<StartOutcome, tokio::task::JoinError>) {
+    match done {
+        Ok(StartOutcome::Started) => report.started += 1,
+        Ok(StartOutcome::Deferred) => report.deferred += 1,
+        Ok(StartOutcome::Failed) => report.failed += 1,
+        Ok(StartOutcome::Lost) => report.conflicts += 1,
+        Err(e) => {
+            report.errors += 1;
+            tracing::error!(error = %e, "start task panicked or was cancelled");
         }
     }
 }

@@ -7,17 +7,23 @@
 //! - [`outbox`]: publish the notifications of finished runs.
 
 pub mod dispatch;
+mod drain;
+pub mod error;
 pub mod outbox;
 pub mod schedules;
 pub mod status;
+pub mod views;
 
 use crate::config::ServiceConfig;
 use crate::ports::{Clock, InvestigationEngine, Notifier, ScheduleStore};
 use std::sync::Arc;
 
 pub use dispatch::DispatchReport;
-pub use schedules::{ListQuery, NewSchedule, Preview, SchedulePatch, ScheduleView};
+pub use error::{FieldError, ServiceError};
+pub use outbox::Delivered;
+pub use schedules::{ListQuery, NewSchedule, Preview, SchedulePatch};
 pub use status::CheckReport;
+pub use views::{RunView, ScheduleView};
 
 /// The use cases with the ports they run on. Cheap to clone (everything is behind `Arc`).
 #[derive(Clone)]
@@ -47,8 +53,8 @@ impl Services {
     }
 
     /// A run as the API shows it, its session linked when `SESSION_URL_TEMPLATE` is configured.
-    pub fn run_view(&self, run: crate::domain::Run) -> crate::domain::run::RunView {
-        crate::domain::run::RunView::of(run, self.config.session_url.as_ref())
+    pub fn run_view(&self, run: crate::domain::Run) -> RunView {
+        RunView::of(run, self.config.session_url.as_ref())
     }
 
     pub fn config(&self) -> &ServiceConfig {

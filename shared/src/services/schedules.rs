@@ -1,13 +1,12 @@
 //! Schedule use cases behind the HTTP API: CRUD, lifecycle, run now, history, preview, validation.
 
 use super::Services;
-use crate::domain::error::{FieldError, ServiceError};
+use super::views::ScheduleView;
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
 use crate::domain::validation::{QueryValidation, validate_query};
-use crate::domain::{
-    Caller, Notification, Role, Run, RunId, Schedule, ScheduleId, ScheduleStatus, Trigger,
-};
+use crate::domain::{Caller, Notification, Role, Run, Schedule, ScheduleId, ScheduleStatus};
 use crate::ports::{Page, ScheduleFilter, WriteOutcome};
+use crate::{FieldError, ServiceError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -108,14 +107,6 @@ pub struct ListQuery {
     pub status: Option<String>,
 }
 
-/// A schedule as the API shows it: every stored field plus a description of when it runs.
-#[derive(Debug, Clone, Serialize)]
-pub struct ScheduleView {
-    #[serde(flatten)]
-    pub schedule: Schedule,
-    pub schedule_description: String,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Preview {
     pub timezone: String,
@@ -171,18 +162,6 @@ fn spec_from(
 
 pub(crate) fn stored_rule(schedule: &Schedule) -> Result<TimingRule, ServiceError> {
     TimingRule::parse_stored(&schedule.timing).map_err(ServiceError::Invalid)
-}
-
-impl ScheduleView {
-    fn of(schedule: Schedule) -> Self {
-        let schedule_description = TimingRule::parse_stored(&schedule.timing)
-            .map(|r| r.describe())
-            .unwrap_or_else(|_| "invalid timing".into());
-        Self {
-            schedule,
-            schedule_description,
-        }
-    }
 }
 
 impl Services {
@@ -251,7 +230,8 @@ impl Services {
         Ok(schedule)
     }
 
-    /// Reads, changes and conditionally writes a schedule, retrying when someone else wrote in between.
+    /// Reads, changes and conditionally writes a schedule, retrying when someone else wrote in between. `change`
+    /// goes through the schedule's own transitions (which bump its version).
     async fn modify(
         &self,
         caller: &Caller,
@@ -263,7 +243,6 @@ impl Services {
             let mut next = current.clone();
             let now = self.clock.now();
             change(&mut next, now)?;
-            next.touch(now);
             if self
                 .store
                 .update_schedule(&next, current.version)
@@ -324,6 +303,7 @@ impl Services {
             last_run_at: None,
             last_run_status: None,
             consecutive_failures: 0,
+            disabled_reason: None,
             runs_in_flight: 0,
             created_at: now,
             updated_at: now,
@@ -480,6 +460,7 @@ impl Services {
                     self.check_query_specificity(&mut errors, &s.user_query, s.timing.frequency);
                 }
                 if errors.is_empty() {
+                    s.touch(now);
                     Ok(())
                 } else {
                     Err(ServiceError::Invalid(errors))
@@ -495,7 +476,7 @@ impl Services {
         caller: &Caller,
         id: &str,
     ) -> Result<ScheduleView, ServiceError> {
-        let s = self.modify(caller, id, |s, _| s.pause()).await?;
+        let s = self.modify(caller, id, |s, now| Ok(s.pause(now)?)).await?;
         tracing::info!(schedule_id = id, "schedule paused");
         Ok(ScheduleView::of(s))
     }
@@ -508,16 +489,8 @@ impl Services {
     ) -> Result<ScheduleView, ServiceError> {
         let s = self
             .modify(caller, id, |s, now| {
-                let rule = stored_rule(s)?;
-                let next = rule.next_after(now);
-                if next.is_none() {
-                    return Err(ServiceError::Conflict(
-                        "this one-time schedule's run time has passed; set a new scheduled_time to run it again".into(),
-                    ));
-                }
-                s.resume()?;
-                s.next_run_at = next;
-                Ok(())
+                let next = stored_rule(s)?.next_after(now);
+                Ok(s.resume(next, now)?)
             })
             .await?;
         tracing::info!(schedule_id = id, next_run_at = ?s.next_run_at, "schedule resumed");
@@ -526,9 +499,8 @@ impl Services {
 
     /// Soft delete: the schedule is kept for audit, never runs again, and is hidden from every read.
     pub async fn delete_schedule(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
-        self.modify(caller, id, |s, _| {
-            s.status = ScheduleStatus::Deleted;
-            s.next_run_at = None;
+        self.modify(caller, id, |s, now| {
+            s.delete(now);
             Ok(())
         })
         .await?;
@@ -543,17 +515,8 @@ impl Services {
         for _ in 0..WRITE_RETRIES {
             let current = self.visible(caller, id).await?;
             let now = self.clock.now();
-            let run = Run::pending(
-                &current,
-                RunId::manual(now),
-                Trigger::Manual,
-                now,
-                now,
-                now + self.lease(),
-            );
             let mut schedule = current.clone();
-            schedule.runs_in_flight += 1;
-            schedule.touch(now);
+            let run = schedule.run_now(now, now + self.lease());
             if self
                 .store
                 .create_run(&schedule, current.version, &run)
@@ -573,7 +536,7 @@ impl Services {
         let schedule = self.visible(caller, id).await?;
         Ok(self
             .store
-            .list_runs(&schedule.id, self.config.run_history)
+            .list_runs(&schedule.id, self.config.run_retention.count())
             .await?)
     }
 

@@ -2,13 +2,12 @@
 //! the ones past their timeout), apply the failure policy, then publish notifications.
 
 use super::Services;
-use crate::domain::error::ServiceError;
-use crate::domain::run::{RunError, RunErrorKind, WorkKind};
-use crate::domain::{Run, RunStatus};
+use crate::ServiceError;
+use crate::domain::{Run, RunError, RunErrorKind, RunStatus, WorkKind};
 use crate::ports::{EngineError, SessionState, WriteOutcome};
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use serde::Serialize;
+use std::time::Instant;
 
 /// Finishing retries when the schedule was modified concurrently (an edit, another run finishing).
 const FINISH_RETRIES: usize = 8;
@@ -26,6 +25,8 @@ pub struct CheckReport {
     /// Polls that failed transiently (engine down); those runs are polled again next tick.
     pub poll_errors: u64,
     pub notifications_sent: u64,
+    /// The tick stopped because its deadline passed; what is left waits for the next tick.
+    pub stopped_at_deadline: bool,
 }
 
 enum Checked {
@@ -34,53 +35,55 @@ enum Checked {
     TimedOut,
     Running,
     PollError,
-    Lost,
 }
 
 impl Services {
+    /// Polls every running investigation, finishes those that ended (or timed out), then publishes the
+    /// notifications of finished runs. Stops taking new batches after `deadline` (a Lambda's remaining time).
     #[tracing::instrument(skip_all, fields(now = %now))]
-    pub async fn check_runs(&self, now: DateTime<Utc>) -> Result<CheckReport, ServiceError> {
+    pub async fn check_runs(
+        &self,
+        now: DateTime<Utc>,
+        deadline: Option<Instant>,
+    ) -> Result<CheckReport, ServiceError> {
         let mut report = CheckReport::default();
-        loop {
-            let running = self
-                .store
-                .runs_with_work(WorkKind::Poll, now, self.config.batch_size)
-                .await?;
-            if running.is_empty() {
-                break;
-            }
-            let results: Vec<Checked> = futures::stream::iter(running)
-                .map(|run| self.check_one(run, now))
-                .buffer_unordered(self.config.dispatch_concurrency.max(1))
-                .collect()
-                .await;
-            let mut progressed = false;
-            for r in results {
-                report.checked += 1;
-                match r {
-                    Checked::Completed => report.completed += 1,
-                    Checked::Failed => report.failed += 1,
-                    Checked::TimedOut => report.timed_out += 1,
-                    Checked::Running => report.still_running += 1,
-                    Checked::PollError => report.poll_errors += 1,
-                    Checked::Lost => continue,
-                }
-                progressed = true;
-            }
-            if !progressed {
-                break;
+        let polled = self
+            .drain(
+                WorkKind::Poll,
+                now,
+                deadline,
+                self.config.dispatch_concurrency,
+                |run| async move { Ok(self.check_one(run, now).await) },
+            )
+            .await?;
+        for checked in polled.outcomes {
+            report.checked += 1;
+            match checked {
+                Checked::Completed => report.completed += 1,
+                Checked::Failed => report.failed += 1,
+                Checked::TimedOut => report.timed_out += 1,
+                Checked::Running => report.still_running += 1,
+                Checked::PollError => report.poll_errors += 1,
             }
         }
-        report.notifications_sent = self.deliver_notifications(now).await?;
+        let delivered = self.deliver_notifications(now, deadline).await?;
+        report.notifications_sent = delivered.sent;
+        report.stopped_at_deadline = polled.stopped_at_deadline || delivered.stopped_at_deadline;
         if report == CheckReport::default() {
             tracing::debug!("status check: nothing in flight");
+        } else if report.stopped_at_deadline {
+            tracing::warn!(
+                ?report,
+                "status check stopped at its deadline; the next tick goes on"
+            );
         } else {
             tracing::info!(?report, "status check finished");
         }
         Ok(report)
     }
 
-    async fn check_one(&self, run: Run, now: DateTime<Utc>) -> Checked {
+    /// Polls one run and records what its session says; `None` when someone else moved the run on first.
+    async fn check_one(&self, run: Run, now: DateTime<Utc>) -> Option<Checked> {
         let started = run.started_at.unwrap_or(run.created_at);
         let timeout = chrono::Duration::from_std(self.config.run_timeout)
             .unwrap_or(chrono::Duration::hours(2));
@@ -151,7 +154,7 @@ impl Services {
         }
     }
 
-    /// Finishes `run` as failed with an error of `kind`; `outcome` when the write applied, else `Lost`.
+    /// Finishes `run` as failed with an error of `kind`; `outcome` when the write applied.
     async fn failed(
         &self,
         run: Run,
@@ -159,7 +162,7 @@ impl Services {
         kind: RunErrorKind,
         message: String,
         outcome: Checked,
-    ) -> Checked {
+    ) -> Option<Checked> {
         let error = RunError { kind, message };
         self.finished(run, RunStatus::Failed, at, Some(error), None, outcome)
             .await
@@ -173,24 +176,22 @@ impl Services {
         error: Option<RunError>,
         summary: Option<String>,
         ok: Checked,
-    ) -> Checked {
-        if self.finish_run(run, status, at, error, summary).await {
-            ok
-        } else {
-            Checked::Lost
-        }
+    ) -> Option<Checked> {
+        let expected = run.version;
+        self.finish_run(run, expected, status, at, error, summary)
+            .await
+            .then_some(ok)
     }
 
-    async fn poll_later(&self, run: Run, now: DateTime<Utc>, outcome: Checked) -> Checked {
+    async fn poll_later(&self, run: Run, now: DateTime<Utc>, outcome: Checked) -> Option<Checked> {
         let mut next = run.clone();
-        next.next_action_at = Some(now + chrono::Duration::seconds(POLL_AGAIN_AFTER_SECS));
-        next.touch();
+        next.poll_again(now + chrono::Duration::seconds(POLL_AGAIN_AFTER_SECS));
         match self.store.update_run(&next, run.version).await {
-            Ok(WriteOutcome::Applied) => outcome,
-            Ok(WriteOutcome::Conflict) => Checked::Lost,
+            Ok(WriteOutcome::Applied) => Some(outcome),
+            Ok(WriteOutcome::Conflict) => None,
             Err(e) => {
                 tracing::error!(run_id = %run.run_id, error = %e, "could not record poll");
-                Checked::Lost
+                None
             }
         }
     }
@@ -201,12 +202,12 @@ impl Services {
     pub(crate) async fn finish_run(
         &self,
         run: Run,
+        expected_version: u64,
         status: RunStatus,
         finished_at: DateTime<Utc>,
         error: Option<RunError>,
         summary: Option<String>,
     ) -> bool {
-        let now = self.clock.now();
         for _ in 0..FINISH_RETRIES {
             let schedule = match self.store.get_schedule(&run.schedule_id).await {
                 Ok(Some(s)) => s,
@@ -221,17 +222,11 @@ impl Services {
             };
             let mut done = run.clone();
             done.finish(status, finished_at, error.clone(), summary.clone());
-            done.touch();
             let mut updated = schedule.clone();
-            done.disabled_schedule = updated.record_finished_run(
-                status,
-                done.trigger == crate::domain::Trigger::Scheduled,
-                finished_at,
-            );
-            updated.touch(now);
+            updated.record_finished_run(&mut done, self.clock.now());
             match self
                 .store
-                .finish_run(&done, run.version, &updated, schedule.version)
+                .finish_run(&done, expected_version, &updated, schedule.version)
                 .await
             {
                 Ok(WriteOutcome::Applied) => {
@@ -241,8 +236,8 @@ impl Services {
                         consecutive_failures = updated.consecutive_failures,
                         schedule_status = %updated.status, "run finished"
                     );
-                    if done.disabled_schedule {
-                        tracing::warn!(schedule_id = %updated.id, "schedule disabled after repeated failures");
+                    if let Some(reason) = &done.disabled_schedule {
+                        tracing::warn!(schedule_id = %updated.id, %reason, "schedule disabled");
                     }
                     return true;
                 }
@@ -250,7 +245,7 @@ impl Services {
                     // Either the schedule changed (retry with the fresh one) or the run did (someone else
                     // finished it: stop).
                     match self.store.get_run(&run.schedule_id, &run.run_id).await {
-                        Ok(Some(r)) if r.version == run.version => continue,
+                        Ok(Some(r)) if r.version == expected_version => continue,
                         _ => return false,
                     }
                 }

@@ -31,15 +31,15 @@
 //!   sharded the same way; a tick queries every shard with `<= now` and merges earliest first. GSIs are eventually
 //!   consistent: they only propose candidates, the conditional write decides.
 //! - **TTL** `expires_at` (epoch seconds): notifications expire [`NOTIFICATION_RETENTION_DAYS`] after creation.
-//!   Runs are written without it; after each finished run the store marks the schedule's finished runs beyond
-//!   the newest [`RUN_HISTORY`] as expired (count-based, so a weekly schedule keeps its 50 runs as a minutely one
-//!   does). Unfinished runs and runs with work never carry it.
+//!   Runs are written without it; after each finished run the store marks the runs the configured
+//!   [`crate::domain::RunRetention`] drops (count-based, so a weekly schedule keeps its 50 runs as a minutely one
+//!   does), and listings leave marked runs out. Unfinished runs and runs with work never carry it.
 //!
 //! - **Write cost**: every index projects `ALL`, so a schedule write (a claim) also rewrites its `by_time`,
 //!   `everyone` and `due` entries, and a run write its `by_time` and `work` entries — about four item writes per
 //!   claim in WCU terms, spread over partitions by the shards. Projecting fewer attributes would save WCU but cost
 //!   a second read per listed item.
-//! - **Retention cost**: marking old runs is one `by_time` query per finished run (about [`RUN_HISTORY`] items,
+//! - **Retention cost**: marking old runs is one `by_time` query per finished run (about the retention count of items,
 //!   keys and status only matter) plus one update per newly expired run; it runs in the status checker, never in
 //!   the claim, so a claim stays two item writes.
 //!
@@ -84,9 +84,6 @@ pub const WORK: &str = "work";
 /// Index partitions per kind for the GSIs `due`, `work` and `everyone`. Changing it orphans existing index
 /// entries under shards no longer queried, so it is a constant of the layout, not a setting.
 pub const SHARDS: u32 = 4;
-
-/// Finished runs kept per schedule before older ones are marked to expire (TTL).
-pub const RUN_HISTORY: usize = 50;
 
 /// The item kinds, as the prefix of `all_pk`.
 const SCHEDULES: &str = "SCH";
@@ -213,21 +210,17 @@ pub fn schedule_index(s: &Schedule) -> IndexAttributes {
     }
 }
 
-/// A run is listed under its schedule and work-indexed while it has work and a time for it. It is written
-/// without `expires_at`: only [`may_expire`] runs beyond the newest [`RUN_HISTORY`] are marked, by the store.
+/// A run is listed under its schedule and work-indexed while it has work. It is written without `expires_at`:
+/// the store marks the runs that [`crate::domain::RunRetention`] drops.
 pub fn run_index(r: &Run) -> IndexAttributes {
-    let work = r.work.zip(r.next_action_at);
     IndexAttributes {
         list_key: Some(list_key(r.scheduled_for, r.run_id.as_str())),
-        work_key: work.map(|(kind, _)| work_key(kind, shard_of(r.run_id.as_str()))),
-        work_at: work.map(|(_, at)| time_key(at)),
+        work_key: r
+            .work
+            .map(|w| work_key(w.kind, shard_of(r.run_id.as_str()))),
+        work_at: r.work.map(|w| time_key(w.at)),
         ..IndexAttributes::default()
     }
-}
-
-/// Whether a run may ever expire: finished, with nothing left to do.
-pub fn may_expire(r: &Run) -> bool {
-    r.status.is_terminal() && r.work.is_none()
 }
 
 pub fn notification_index(n: &Notification) -> IndexAttributes {
@@ -397,7 +390,7 @@ mod tests {
             "a run with work left never expires"
         );
 
-        // A leftover time without work does not index it.
+        // A leftover time without work is no work: it does not index the run.
         let done = run_index(&sample_run(RunStatus::Completed, None, Some(t(8, 5, 0, 0))));
         assert_eq!((done.work_key, done.work_at), (None, None));
         assert_eq!(

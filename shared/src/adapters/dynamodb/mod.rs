@@ -17,7 +17,7 @@
 mod items;
 pub mod keys;
 
-use crate::domain::{Notification, Run, RunId, Schedule, ScheduleId, WorkKind};
+use crate::domain::{Notification, Run, RunId, RunRetention, Schedule, ScheduleId, WorkKind};
 use crate::ports::{Page, ScheduleFilter, ScheduleStore, StoreError, WriteOutcome};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -41,43 +41,54 @@ const TABLE_READY_TIMEOUT: Duration = Duration::from_secs(300);
 /// The largest page a listing query asks for; DynamoDB also stops a page at 1 MB.
 const MAX_PAGE: usize = 1000;
 
+/// Runs marked to expire linger until TTL deletes them (within a day or two): retention reads this many past the
+/// kept count to find the ones not yet marked.
+const EXPIRY_LOOKAHEAD: usize = 200;
+
 /// [`ScheduleStore`] on one DynamoDB table (see [`keys`] for the layout).
 #[derive(Debug, Clone)]
 pub struct DynamoDbScheduleStore {
     client: Client,
     table: String,
+    retention: RunRetention,
 }
 
 impl DynamoDbScheduleStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    /// A store on `table` whose schedules keep the runs `retention` keeps.
+    pub fn new(client: Client, table: impl Into<String>, retention: RunRetention) -> Self {
         Self {
             client,
             table: table.into(),
+            retention,
         }
     }
 
     /// A store on `table` with a client configured from the environment (region, credentials,
     /// `AWS_ENDPOINT_URL`), as a Lambda function or a local run against an emulator has it.
-    pub async fn from_env(table: impl Into<String>) -> Self {
+    pub async fn from_env(table: impl Into<String>, retention: RunRetention) -> Self {
         let config = aws_config::load_from_env().await;
-        Self::new(Client::new(&config), table)
+        Self::new(Client::new(&config), table, retention)
     }
 
-    /// Marks the schedule's finished runs beyond the newest [`keys::RUN_HISTORY`] to expire now (DynamoDB's TTL
-    /// deletes them within a day or two). Runs already marked, unfinished or with work left are not touched.
-    async fn expire_old_runs(&self, schedule_id: &ScheduleId) -> Result<u64, StoreError> {
-        // Marked runs linger until TTL deletes them, so read a little past the history to find new ones.
+    /// Marks the schedule's runs that the retention drops to expire at `at` (DynamoDB's TTL deletes them within a
+    /// day or two; listings leave them out at once). Runs already marked are not touched again.
+    async fn expire_old_runs(
+        &self,
+        schedule_id: &ScheduleId,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         let q =
             IndexQuery::newest_first(keys::BY_TIME, keys::schedule_partition(schedule_id), None);
-        let items = self.query_items(&q, keys::RUN_HISTORY + 200).await?;
-        let now = chrono::Utc::now().timestamp();
+        let keep = self.retention.count() as usize;
+        let items = self.query_items(&q, keep + EXPIRY_LOOKAHEAD).await?;
+        let now = at.timestamp();
         let mut marked = 0;
-        for item in items.into_iter().skip(keys::RUN_HISTORY) {
+        for (position, item) in items.into_iter().enumerate().skip(keep) {
             if item.contains_key(keys::EXPIRES_AT) {
                 continue;
             }
             let run: Run = from_item(item)?;
-            if !keys::may_expire(&run) {
+            if !self.retention.may_drop(position, &run) {
                 continue;
             }
             let key = keys::run_key(&run.schedule_id, &run.run_id);
@@ -527,7 +538,8 @@ impl ScheduleStore for DynamoDbScheduleStore {
         let result = outcome(self.transact(actions).await?);
         if result.applied() {
             // Retention is best effort: a failure here leaves old runs for the next finish to mark.
-            if let Err(e) = self.expire_old_runs(&run.schedule_id).await {
+            let at = run.finished_at.unwrap_or(run.created_at);
+            if let Err(e) = self.expire_old_runs(&run.schedule_id, at).await {
                 tracing::warn!(schedule_id = %run.schedule_id, error = %e, "could not mark old runs to expire");
             }
         }
@@ -539,8 +551,10 @@ impl ScheduleStore for DynamoDbScheduleStore {
         schedule_id: &ScheduleId,
         run_id: &RunId,
     ) -> Result<Option<Run>, StoreError> {
+        // A run the retention dropped is marked to expire: gone for readers even before TTL deletes it.
         self.get(&keys::run_key(schedule_id, run_id))
             .await?
+            .filter(|item| !item.contains_key(keys::EXPIRES_AT))
             .map(from_item)
             .transpose()
     }
@@ -550,8 +564,11 @@ impl ScheduleStore for DynamoDbScheduleStore {
         schedule_id: &ScheduleId,
         limit: u32,
     ) -> Result<Vec<Run>, StoreError> {
-        let q =
+        let mut q =
             IndexQuery::newest_first(keys::BY_TIME, keys::schedule_partition(schedule_id), None);
+        // Runs the retention dropped are marked to expire; they are gone for readers even before TTL deletes them.
+        q.names.push(("#expires", keys::EXPIRES_AT));
+        q.filter = Some("attribute_not_exists(#expires)");
         self.query_items(&q, limit as usize)
             .await?
             .into_iter()
@@ -579,8 +596,11 @@ impl ScheduleStore for DynamoDbScheduleStore {
             .into_iter()
             .map(from_item::<Run>)
             .collect::<Result<Vec<_>, _>>()?;
-        runs.retain(|r| r.work == Some(kind) && r.next_action_at.is_some_and(|at| at <= now));
-        runs.sort_by(|a, b| (a.next_action_at, &a.run_id).cmp(&(b.next_action_at, &b.run_id)));
+        // The index is eventually consistent: keep only what the items themselves say is due.
+        runs.retain(|r| r.has_work(kind, now));
+        runs.sort_by(|a, b| {
+            (a.work.map(|w| w.at), &a.run_id).cmp(&(b.work.map(|w| w.at), &b.run_id))
+        });
         runs.truncate(limit as usize);
         Ok(runs)
     }
