@@ -470,6 +470,140 @@ impl FromStr for SessionUrlTemplate {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2030, 1, 1, 8, minute, 0).unwrap()
+    }
+
+    fn pending() -> Run {
+        let subject = RunSubject {
+            schedule_id: "sch_1".into(),
+            owner: "alice".into(),
+            schedule_name: "n".into(),
+            user_query: "q".into(),
+            persona: "ciso".into(),
+        };
+        Run::pending(
+            subject,
+            "run_1".into(),
+            Trigger::Scheduled,
+            t(0),
+            t(0),
+            t(2),
+        )
+    }
+
+    #[test]
+    fn transient_start_failures_back_off_then_give_up() {
+        let mut run = pending();
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            assert_eq!(run.start_failed(t(0), 5, "502"), None);
+            waits.push((run.work.unwrap().at - t(0)).num_seconds());
+        }
+        assert_eq!(waits, [30, 60, 120, 240]);
+        let error = run.start_failed(t(0), 5, "502").unwrap();
+        assert_eq!(error.kind, RunErrorKind::EngineUnavailable);
+        assert_eq!(error.message, "gave up after 5 attempts: 502");
+        assert_eq!(
+            (run.attempts, run.version),
+            (5, 6),
+            "every transition bumps the version"
+        );
+    }
+
+    #[test]
+    fn each_transition_sets_the_work_it_leaves() {
+        let mut run = pending();
+        run.started("ses_1".into(), t(1));
+        assert_eq!(run.work, Some(Work::new(WorkKind::Poll, t(1))));
+        assert!(run.has_work(WorkKind::Poll, t(1)) && !run.has_work(WorkKind::Poll, t(0)));
+        run.poll_again(t(6));
+        run.finish(RunStatus::Completed, t(7), None, Some("done".into()));
+        assert_eq!(run.work, Some(Work::new(WorkKind::Notify, t(7))));
+        assert_eq!(run.duration_ms, Some(6 * 60 * 1000));
+        run.notify_again(t(8));
+        assert!(run.has_work(WorkKind::Notify, t(8)));
+        run.notified();
+        assert_eq!((run.work, run.version), (None, 6));
+    }
+
+    #[test]
+    fn work_is_stored_as_two_flat_fields_and_older_items_still_read() {
+        let mut run = pending();
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(json["work"], "start");
+        assert_eq!(json["next_action_at"], "2030-01-01T08:02:00Z");
+        assert_eq!(serde_json::from_value::<Run>(json.clone()).unwrap(), run);
+
+        // Work with no time (older builds could write it) is due at once, not lost.
+        let mut legacy = json.clone();
+        legacy["next_action_at"] = serde_json::Value::Null;
+        let read: Run = serde_json::from_value(legacy).unwrap();
+        assert!(read.has_work(WorkKind::Start, DateTime::<Utc>::MIN_UTC));
+        // A leftover time without work is no work.
+        let mut leftover = json.clone();
+        leftover["work"] = serde_json::Value::Null;
+        assert_eq!(serde_json::from_value::<Run>(leftover).unwrap().work, None);
+
+        // `disabled_schedule` was a bool; true meant repeated failures.
+        for (stored, expected) in [
+            (serde_json::json!(false), None),
+            (
+                serde_json::json!(true),
+                Some(DisabledReason::RepeatedFailures { failures: 5 }),
+            ),
+        ] {
+            let mut old = json.clone();
+            old["disabled_schedule"] = stored;
+            assert_eq!(
+                serde_json::from_value::<Run>(old)
+                    .unwrap()
+                    .disabled_schedule,
+                expected
+            );
+        }
+        run.disabled_schedule = Some(DisabledReason::InvalidDefinition {
+            problem: "tz".into(),
+        });
+        let json = serde_json::to_value(&run).unwrap();
+        assert_eq!(
+            json["disabled_schedule"],
+            serde_json::json!({"kind": "invalid_definition", "problem": "tz"})
+        );
+        assert_eq!(serde_json::from_value::<Run>(json).unwrap(), run);
+    }
+
+    #[test]
+    fn retention_drops_only_old_finished_runs_without_work() {
+        let retention = RunRetention::keep(2);
+        let mut runs: Vec<Run> = (0..5).map(|_| pending()).collect();
+        for (i, r) in runs.iter_mut().enumerate() {
+            r.run_id = format!("run_{i}").into();
+            if i != 3 {
+                r.finish(RunStatus::Completed, t(9), None, None);
+                r.notified();
+            }
+        }
+        runs[4].notify_again(t(10)); // the oldest still has to notify
+        let dropped: Vec<_> = retention
+            .dropped(&runs)
+            .iter()
+            .map(|r| r.run_id.to_string())
+            .collect();
+        assert_eq!(dropped, ["run_2"]);
+        assert_eq!(
+            RunRetention::keep(0).count(),
+            1,
+            "a history keeps at least one run"
+        );
+    }
+}
+
+#[cfg(test)]
 mod session_url_tests {
     use super::SessionUrlTemplate;
 

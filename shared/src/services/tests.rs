@@ -5,7 +5,7 @@ use super::*;
 use crate::ServiceError;
 use crate::domain::run::{RunErrorKind, Work, WorkKind};
 use crate::domain::timing::{DayOfWeek, Frequency};
-use crate::domain::{NotificationEvent, RunStatus, ScheduleStatus, Trigger};
+use crate::domain::{DisabledReason, NotificationEvent, RunStatus, ScheduleStatus, Trigger};
 use crate::ports::{EngineError, ScheduleStore, SessionState};
 use chrono::Duration;
 
@@ -528,13 +528,25 @@ async fn five_consecutive_failures_disable_the_schedule_until_resumed() -> R {
         5
     );
     assert_eq!(events.last(), Some(&NotificationEvent::ScheduleDisabled));
+    let reason = Some(DisabledReason::RepeatedFailures { failures: 5 });
+    assert_eq!(s.disabled_reason, reason);
+    let disabled = w.notifier.published().pop().unwrap();
+    assert_eq!(disabled.disabled_reason, reason);
+    assert_eq!(
+        disabled.subject(),
+        "Schedule disabled after 5 failed runs in a row: A"
+    );
     // Disabled: a week later nothing is dispatched.
     w.clock.advance(Duration::days(7));
     assert_eq!(w.services.dispatch_due(w.now(), None).await?.claimed, 0);
     let resumed = w.services.resume_schedule(&alice, &id).await?.schedule;
     assert_eq!(
-        (resumed.status, resumed.consecutive_failures),
-        (ScheduleStatus::Active, 0)
+        (
+            resumed.status,
+            resumed.consecutive_failures,
+            resumed.disabled_reason
+        ),
+        (ScheduleStatus::Active, 0, None)
     );
     assert!(resumed.next_run_at.is_some_and(|t| t > w.now()));
     Ok(())
@@ -839,15 +851,38 @@ async fn a_schedule_whose_stored_definition_no_longer_parses_is_disabled_once_an
     w.clock.advance(Duration::minutes(1));
     let again = w.services.dispatch_due(w.now(), None).await?;
     assert_eq!((again.claimed, again.failed, again.errors), (0, 0, 0));
-    // The owner hears about it.
+    // The schedule says why it is disabled.
+    assert!(
+        matches!(&s.disabled_reason, Some(DisabledReason::InvalidDefinition { problem }) if problem.contains("Mars/Olympus")),
+        "{:?}",
+        s.disabled_reason
+    );
+    // The owner hears about it, and the schedule-disabled notification says why (not "repeated failures").
     w.services.check_runs(w.now(), None).await?;
-    let events: Vec<_> = w.notifier.published().iter().map(|n| n.event).collect();
+    let published = w.notifier.published();
+    let events: Vec<_> = published.iter().map(|n| n.event).collect();
     assert_eq!(
         events,
         [
             NotificationEvent::InvestigationFailed,
             NotificationEvent::ScheduleDisabled
         ]
+    );
+    let disabled = &published[1];
+    assert_eq!(disabled.disabled_reason, s.disabled_reason);
+    assert_eq!(
+        disabled.subject(),
+        "Schedule disabled because its definition is no longer valid: A"
+    );
+    assert!(
+        disabled.text().contains("Mars/Olympus"),
+        "{}",
+        disabled.text()
+    );
+    assert!(
+        !disabled.text().contains("failed runs in a row"),
+        "{}",
+        disabled.text()
     );
     // Fixing the definition and resuming brings it back.
     w.services
@@ -862,6 +897,7 @@ async fn a_schedule_whose_stored_definition_no_longer_parses_is_disabled_once_an
         .await?;
     let resumed = w.services.resume_schedule(&alice, &id).await?.schedule;
     assert_eq!(resumed.status, ScheduleStatus::Active);
+    assert_eq!(resumed.disabled_reason, None);
     // 08:00 CEST = 06:00Z; it is 08:01Z, so tomorrow's.
     assert_eq!(resumed.next_run_at, Some(at(2026, 6, 2, 6, 0)));
     Ok(())
