@@ -161,9 +161,9 @@ async fn old_runs_beyond_the_history_are_marked_to_expire() -> anyhow::Result<()
         let item = raw_item(&store, &keys::run_key(&s.id, &r.run_id)).await;
         assert_eq!(item.contains_key(keys::EXPIRES_AT), i < 6, "run {i}");
     }
-    assert_eq!(store.list_runs(&s.id, 50).await?.len(), 50);
+    assert_eq!(store.list_runs(&s.id, 50, None).await?.len(), 50);
     // Marked runs are gone for readers at once, before TTL deletes them.
-    assert_eq!(store.list_runs(&s.id, 100).await?.len(), 50);
+    assert_eq!(store.list_runs(&s.id, 100, None).await?.len(), 50);
     assert_eq!(store.get_run(&s.id, &finished[0].run_id).await?, None);
     Ok(())
 }

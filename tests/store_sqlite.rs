@@ -37,7 +37,7 @@ async fn data_survives_closing_and_reopening_the_file() -> anyhow::Result<()> {
     assert_eq!(reopened.get_run(&s.id, &r.run_id).await?, Some(r.clone()));
     assert_eq!(
         reopened
-            .list_notifications(Some("alice"), 10, 0)
+            .list_notifications(Some("alice"), 10, &shared::ports::PageStart::Offset(0))
             .await?
             .items,
         [n]

@@ -54,6 +54,23 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+/// A position in a newest-first listing: the sort key (`created_at` for schedules and notifications,
+/// `scheduled_for` for runs) and id of the last item already seen. The next page holds what sorts after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub at: DateTime<Utc>,
+    pub id: String,
+}
+
+/// Where a page of a newest-first listing starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    /// After skipping this many items (reads them all: fine for the first pages).
+    Offset(u32),
+    /// Just after this item (reads only the page, however deep).
+    After(After),
+}
+
 /// The outcome of a conditional write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteOutcome {
@@ -78,12 +95,13 @@ pub trait ScheduleStore: Send + Sync {
     /// A schedule by id, including `DELETED` ones (the use cases decide what callers see).
     async fn get_schedule(&self, id: &ScheduleId) -> Result<Option<Schedule>, StoreError>;
 
-    /// Schedules matching `filter`, newest first, never `DELETED` ones.
+    /// Schedules matching `filter`, newest first (by `created_at`, then id), never `DELETED` ones: at most `limit`
+    /// from `start`, and the total that match.
     async fn list_schedules(
         &self,
         filter: &ScheduleFilter,
         limit: u32,
-        offset: u32,
+        start: &PageStart,
     ) -> Result<Page<Schedule>, StoreError>;
 
     /// Replaces a schedule if its stored `version` is still `expected_version`.
@@ -134,9 +152,14 @@ pub trait ScheduleStore: Send + Sync {
         run_id: &RunId,
     ) -> Result<Option<Run>, StoreError>;
 
-    /// The newest `limit` runs of a schedule (newest `scheduled_for` first).
-    async fn list_runs(&self, schedule_id: &ScheduleId, limit: u32)
-    -> Result<Vec<Run>, StoreError>;
+    /// The newest `limit` runs of a schedule (newest `scheduled_for` first, then run id), or the `limit` after
+    /// `after`.
+    async fn list_runs(
+        &self,
+        schedule_id: &ScheduleId,
+        limit: u32,
+        after: Option<&After>,
+    ) -> Result<Vec<Run>, StoreError>;
 
     /// Runs whose `work` is `kind` and whose `next_action_at <= now`, earliest first, at most `limit`.
     async fn runs_with_work(
@@ -149,12 +172,13 @@ pub trait ScheduleStore: Send + Sync {
     /// Stores a notification; storing the same id again overwrites it (so a replayed outbox is harmless).
     async fn put_notification(&self, notification: &Notification) -> Result<(), StoreError>;
 
-    /// An owner's notifications (`None`: everyone's), newest first.
+    /// An owner's notifications (`None`: everyone's), newest first (by `created_at`, then id): at most `limit`
+    /// from `start`, and the total.
     async fn list_notifications(
         &self,
         owner: Option<&str>,
         limit: u32,
-        offset: u32,
+        start: &PageStart,
     ) -> Result<Page<Notification>, StoreError>;
 }
 

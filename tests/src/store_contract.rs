@@ -27,7 +27,7 @@ use shared::domain::{
     NotificationId, Run, RunError, RunErrorKind, RunId, RunStatus, Schedule, ScheduleId,
     ScheduleStatus, TimingSpec, Trigger, Work, WorkKind,
 };
-use shared::ports::{ScheduleFilter, ScheduleStore, StoreError, WriteOutcome};
+use shared::ports::{After, PageStart, ScheduleFilter, ScheduleStore, StoreError, WriteOutcome};
 use std::any::Any;
 use std::sync::Arc;
 use tokio::sync::Barrier;
@@ -61,6 +61,7 @@ macro_rules! store_contract_tests {
             deleted_schedules_are_readable_but_never_listed,
             list_filters_by_owner_and_status,
             list_is_newest_first_with_limit_offset_and_total,
+            listings_page_after_a_cursor,
             update_schedule_is_conditional_on_version,
             due_schedules_proposes_only_active_due_ones_earliest_first,
             create_run_writes_schedule_and_run_together,
@@ -267,7 +268,7 @@ pub async fn unknown_ids_read_as_none(store: Arc<dyn ScheduleStore>) -> Result<(
     store.insert_schedule(&s).await?;
     let r = run(&s, at(2, 8, 0));
     assert!(stored_run(&*store, &r).await?.is_none());
-    assert!(store.list_runs(&s.id, 10).await?.is_empty());
+    assert!(store.list_runs(&s.id, 10, None).await?.is_empty());
     Ok(())
 }
 
@@ -319,7 +320,9 @@ pub async fn deleted_schedules_are_readable_but_never_listed(
             status: Some(ScheduleStatus::Deleted),
         },
     ] {
-        let page = store.list_schedules(&filter, 10, 0).await?;
+        let page = store
+            .list_schedules(&filter, 10, &PageStart::Offset(0))
+            .await?;
         let expected: Vec<&str> =
             if filter.status.is_none() && filter.owner.as_deref() != Some("bob") {
                 vec!["sch_kept"]
@@ -360,7 +363,11 @@ pub async fn list_filters_by_owner_and_status(store: Arc<dyn ScheduleStore>) -> 
             owner: owner.map(str::to_owned),
             status,
         };
-        async move { store.list_schedules(&filter, 50, 0).await }
+        async move {
+            store
+                .list_schedules(&filter, 50, &PageStart::Offset(0))
+                .await
+        }
     };
 
     let alice = list(Some("alice"), None).await?;
@@ -408,22 +415,105 @@ pub async fn list_is_newest_first_with_limit_offset_and_total(
     for filter in [ScheduleFilter::default(), by_owner("alice")] {
         let mut seen = Vec::new();
         for offset in [0, 4] {
-            let page = store.list_schedules(&filter, 4, offset).await?;
+            let page = store
+                .list_schedules(&filter, 4, &PageStart::Offset(offset))
+                .await?;
             assert_eq!(page.total, 6, "{filter:?} offset {offset}");
             seen.extend(page.items.iter().map(|s| s.id.to_string()));
         }
         assert_eq!(seen, newest_first, "{filter:?}");
 
-        let middle = store.list_schedules(&filter, 2, 1).await?;
+        let middle = store
+            .list_schedules(&filter, 2, &PageStart::Offset(1))
+            .await?;
         assert_eq!(
             schedule_ids(&middle.items),
             ["sch_5a", "sch_4"],
             "{filter:?}"
         );
-        let beyond = store.list_schedules(&filter, 10, 6).await?;
+        let beyond = store
+            .list_schedules(&filter, 10, &PageStart::Offset(6))
+            .await?;
         assert!(beyond.items.is_empty(), "{filter:?}");
         assert_eq!(beyond.total, 6, "{filter:?}");
     }
+    Ok(())
+}
+
+/// Every listing pages after a cursor (the sort key and id of the last item seen): ties on the sort key are
+/// broken by id, the page after the last item is empty, and the total still counts everything.
+pub async fn listings_page_after_a_cursor(store: Arc<dyn ScheduleStore>) -> Result<()> {
+    for (id, created) in [
+        ("sch_3", at(3, 0, 0)),
+        ("sch_1", at(1, 0, 0)),
+        ("sch_5b", at(5, 0, 0)),
+        ("sch_2", at(2, 0, 0)),
+        ("sch_5a", at(5, 0, 0)),
+    ] {
+        store
+            .insert_schedule(&schedule(id, "alice", created))
+            .await?;
+    }
+    store
+        .insert_schedule(&schedule("sch_bob", "bob", at(4, 0, 0)))
+        .await?;
+    let after = |at_: DateTime<Utc>, id: &str| {
+        PageStart::After(After {
+            at: at_,
+            id: id.into(),
+        })
+    };
+    // After the first of two with the same time: the other one comes next.
+    let page = store
+        .list_schedules(&by_owner("alice"), 2, &after(at(5, 0, 0), "sch_5b"))
+        .await?;
+    assert_eq!(schedule_ids(&page.items), ["sch_5a", "sch_3"]);
+    assert_eq!(page.total, 5);
+    let page = store
+        .list_schedules(&ScheduleFilter::default(), 3, &after(at(5, 0, 0), "sch_5a"))
+        .await?;
+    assert_eq!(schedule_ids(&page.items), ["sch_bob", "sch_3", "sch_2"]);
+    assert_eq!(page.total, 6);
+    let last = store
+        .list_schedules(&by_owner("alice"), 10, &after(at(1, 0, 0), "sch_1"))
+        .await?;
+    assert!(last.items.is_empty());
+    assert_eq!(last.total, 5);
+
+    // Runs, by occurrence.
+    let mut s = schedule("sch_runs", "alice", at(1, 0, 0));
+    store.insert_schedule(&s).await?;
+    let mut runs = Vec::new();
+    for hour in 1..=5 {
+        let r = skipped_run(&s, at(2, hour, 0));
+        assert!(claim(&*store, &mut s, &r).await?.applied());
+        runs.push(r);
+    }
+    runs.reverse();
+    let cursor = After {
+        at: runs[1].scheduled_for,
+        id: runs[1].run_id.to_string(),
+    };
+    let page = store.list_runs(&s.id, 2, Some(&cursor)).await?;
+    assert_eq!(run_ids(&page), run_ids(&runs[2..4]));
+
+    // Notifications, by creation time.
+    for (id, minute) in [("ntf_1", 1), ("ntf_2", 2), ("ntf_3", 3)] {
+        store
+            .put_notification(&notification(id, "alice", at(2, 9, minute)))
+            .await?;
+    }
+    let page = store
+        .list_notifications(Some("alice"), 5, &after(at(2, 9, 3), "ntf_3"))
+        .await?;
+    let ids: Vec<_> = page.items.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["ntf_2", "ntf_1"]);
+    assert_eq!(page.total, 3);
+    let page = store
+        .list_notifications(None, 1, &after(at(2, 9, 2), "ntf_2"))
+        .await?;
+    let ids: Vec<_> = page.items.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["ntf_1"]);
     Ok(())
 }
 
@@ -453,7 +543,7 @@ pub async fn update_schedule_is_conditional_on_version(
     );
     assert_eq!(stored_schedule(&*store, &original.id).await?, renamed);
     let listed = store
-        .list_schedules(&ScheduleFilter::default(), 10, 0)
+        .list_schedules(&ScheduleFilter::default(), 10, &PageStart::Offset(0))
         .await?;
     assert_eq!(listed.items, [renamed.clone()]);
 
@@ -553,7 +643,7 @@ pub async fn create_run_writes_schedule_and_run_together(
     assert_eq!(stored.version, 2);
     assert_eq!(stored.next_run_at, Some(at(2, 8, 0)));
     assert_eq!(stored_run(&*store, &r).await?, Some(r.clone()));
-    assert_eq!(store.list_runs(&s.id, 10).await?, [r]);
+    assert_eq!(store.list_runs(&s.id, 10, None).await?, [r]);
     // Advanced past the occurrence: no longer due at it.
     assert!(store.due_schedules(at(1, 8, 0), 10).await?.is_empty());
     Ok(())
@@ -611,7 +701,7 @@ pub async fn create_run_with_a_stale_schedule_version_writes_nothing(
     assert_eq!(s, original, "claim() only adopts applied writes");
     assert_eq!(stored_schedule(&*store, &s.id).await?, edited);
     assert!(stored_run(&*store, &r).await?.is_none());
-    assert!(store.list_runs(&s.id, 10).await?.is_empty());
+    assert!(store.list_runs(&s.id, 10, None).await?.is_empty());
     assert!(
         store
             .runs_with_work(WorkKind::Start, at(30, 0, 0), 10)
@@ -642,7 +732,7 @@ pub async fn create_run_with_an_existing_run_id_writes_nothing(
 
     assert_eq!(stored_schedule(&*store, &s.id).await?, after_first);
     assert_eq!(stored_run(&*store, &first).await?, Some(first.clone()));
-    assert_eq!(store.list_runs(&s.id, 10).await?, [first]);
+    assert_eq!(store.list_runs(&s.id, 10, None).await?, [first]);
     Ok(())
 }
 
@@ -687,7 +777,7 @@ pub async fn racing_claims_of_one_occurrence_apply_exactly_once(
         assert_eq!(stored_schedule(&*store, &s.id).await?, s, "day {day}");
     }
     assert_eq!(s.version, 11);
-    assert_eq!(store.list_runs(&s.id, 50).await?.len(), 10);
+    assert_eq!(store.list_runs(&s.id, 50, None).await?.len(), 10);
     Ok(())
 }
 
@@ -727,7 +817,7 @@ pub async fn racing_claims_with_different_run_ids_apply_exactly_once(
     }
     assert_eq!(written.len(), 1);
     assert_eq!(stored_schedule(&*store, &s.id).await?.version, 2);
-    assert_eq!(store.list_runs(&s.id, 10).await?, written);
+    assert_eq!(store.list_runs(&s.id, 10, None).await?, written);
     Ok(())
 }
 
@@ -980,13 +1070,13 @@ pub async fn list_runs_is_newest_first_and_limited(store: Arc<dyn ScheduleStore>
     let r = skipped_run(&b, at(6, 8, 0));
     assert!(claim(&*store, &mut b, &r).await?.applied());
 
-    let all = store.list_runs(&a.id, 10).await?;
+    let all = store.list_runs(&a.id, 10, None).await?;
     let days: Vec<_> = all.iter().map(|r| r.scheduled_for).collect();
     assert_eq!(days, [5, 4, 3, 2, 1].map(|d| at(d, 8, 0)));
     assert!(all.iter().all(|r| r.schedule_id == a.id));
-    let newest_two = store.list_runs(&a.id, 2).await?;
+    let newest_two = store.list_runs(&a.id, 2, None).await?;
     assert_eq!(newest_two, all[..2]);
-    assert_eq!(store.list_runs(&b.id, 10).await?.len(), 1);
+    assert_eq!(store.list_runs(&b.id, 10, None).await?.len(), 1);
     Ok(())
 }
 
@@ -1029,7 +1119,7 @@ pub async fn retention_keeps_exactly_the_newest_runs_and_every_unfinished_one(
     expected.extend(finished[..keep - 1].iter().cloned());
     expected.push(notifying);
     expected.push(pending);
-    let kept = store.list_runs(&s.id, 100).await?;
+    let kept = store.list_runs(&s.id, 100, None).await?;
     assert_eq!(
         run_ids(&kept),
         run_ids(&expected),
@@ -1057,7 +1147,9 @@ pub async fn put_notification_is_idempotent_and_overwrites(
     let n = notification("ntf_1", "alice", at(2, 9, 0));
     store.put_notification(&n).await?;
     store.put_notification(&n).await?;
-    let page = store.list_notifications(Some("alice"), 10, 0).await?;
+    let page = store
+        .list_notifications(Some("alice"), 10, &PageStart::Offset(0))
+        .await?;
     assert_eq!(page.items, std::slice::from_ref(&n));
     assert_eq!(page.total, 1);
 
@@ -1068,7 +1160,9 @@ pub async fn put_notification_is_idempotent_and_overwrites(
         ..n.clone()
     };
     store.put_notification(&rewritten).await?;
-    let page = store.list_notifications(None, 10, 0).await?;
+    let page = store
+        .list_notifications(None, 10, &PageStart::Offset(0))
+        .await?;
     assert_eq!(page.items, [rewritten]);
     assert_eq!(page.total, 1);
     Ok(())
@@ -1095,22 +1189,32 @@ pub async fn list_notifications_per_owner_newest_first_with_paging(
     store.put_notification(&bob).await?;
     alice.reverse();
 
-    let first = store.list_notifications(Some("alice"), 4, 0).await?;
+    let first = store
+        .list_notifications(Some("alice"), 4, &PageStart::Offset(0))
+        .await?;
     assert_eq!(first.total, 6);
     assert_eq!(first.items, alice[..4]);
     assert_eq!(alice[0].id.as_str(), "ntf_a9");
-    let second = store.list_notifications(Some("alice"), 4, 4).await?;
+    let second = store
+        .list_notifications(Some("alice"), 4, &PageStart::Offset(4))
+        .await?;
     assert_eq!(second.total, 6);
     assert_eq!(second.items, alice[4..]);
 
-    let bobs = store.list_notifications(Some("bob"), 10, 0).await?;
+    let bobs = store
+        .list_notifications(Some("bob"), 10, &PageStart::Offset(0))
+        .await?;
     assert_eq!(bobs.items, [bob]);
     assert_eq!(bobs.total, 1);
-    let carol = store.list_notifications(Some("carol"), 10, 0).await?;
+    let carol = store
+        .list_notifications(Some("carol"), 10, &PageStart::Offset(0))
+        .await?;
     assert!(carol.items.is_empty());
     assert_eq!(carol.total, 0);
 
-    let everyone = store.list_notifications(None, 3, 2).await?;
+    let everyone = store
+        .list_notifications(None, 3, &PageStart::Offset(2))
+        .await?;
     assert_eq!(everyone.total, 7);
     let ids: Vec<_> = everyone.items.iter().map(|n| n.id.as_str()).collect();
     assert_eq!(ids, ["ntf_a3", "ntf_b0", "ntf_a2"]);

@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use shared::FieldError;
 use shared::services::RunView;
 use shared::services::schedules::{TimingInput, ValidateRequest};
-use shared::services::{ListQuery, NewSchedule, SchedulePatch, Services};
+use shared::services::{ListQuery, NewSchedule, PageQuery, SchedulePatch, Services};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -215,6 +215,7 @@ async fn list_schedules(
     let query = ListQuery {
         limit: param(&p, "limit", "a whole number from 1 to 100")?,
         offset: param(&p, "offset", "a whole number, 0 or more")?,
+        cursor: p.get("cursor").cloned(),
         status: p.get("status").cloned(),
     };
     Ok(Json(s.services.list_schedules(&caller, query).await?).into_response())
@@ -276,15 +277,27 @@ async fn list_runs(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
+    Query(p): Params,
 ) -> Result<Response, ApiError> {
-    let items: Vec<RunView> = s
-        .services
-        .list_runs(&caller, &id)
-        .await?
+    let page = s.services.list_runs(&caller, &id, page_query(&p)?).await?;
+    let items: Vec<RunView> = page
+        .items
         .into_iter()
         .map(|run| s.services.run_view(run))
         .collect();
-    Ok(Json(serde_json::json!({ "items": items })).into_response())
+    Ok(
+        Json(serde_json::json!({ "items": items, "next_cursor": page.next_cursor }))
+            .into_response(),
+    )
+}
+
+/// `limit`, `offset` and `cursor` of a listing.
+fn page_query(p: &HashMap<String, String>) -> Result<PageQuery, ApiError> {
+    Ok(PageQuery {
+        limit: param(p, "limit", "a whole number from 1 to 100")?,
+        offset: param(p, "offset", "a whole number, 0 or more")?,
+        cursor: p.get("cursor").cloned(),
+    })
 }
 
 async fn preview_schedule(
@@ -321,11 +334,9 @@ async fn list_notifications(
     CallerExt(caller): CallerExt,
     Query(p): Params,
 ) -> Result<Response, ApiError> {
-    let limit = param(&p, "limit", "a whole number from 1 to 100")?;
-    let offset = param(&p, "offset", "a whole number, 0 or more")?;
     Ok(Json(
         s.services
-            .list_notifications(&caller, limit, offset)
+            .list_notifications(&caller, page_query(&p)?)
             .await?,
     )
     .into_response())

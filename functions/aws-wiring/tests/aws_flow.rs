@@ -448,7 +448,7 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
             let store = &store;
             async move {
                 let id = ScheduleId::from(burst_id(i));
-                let runs = store.list_runs(&id, 10).await?;
+                let runs = store.list_runs(&id, 10, None).await?;
                 ensure!(runs.len() == 1, "{id}: {} runs", runs.len());
                 let run = &runs[0];
                 ensure!(

@@ -5,8 +5,8 @@ use crate::domain::{
     Notification, Run, RunId, RunRetention, Schedule, ScheduleId, ScheduleStatus, WorkKind,
 };
 use crate::ports::{
-    Clock, EngineError, InvestigationEngine, Notifier, NotifyError, Page, ScheduleFilter,
-    ScheduleStore, SessionState, StartRequest, StoreError, WriteOutcome,
+    After, Clock, EngineError, InvestigationEngine, Notifier, NotifyError, Page, PageStart,
+    ScheduleFilter, ScheduleStore, SessionState, StartRequest, StoreError, WriteOutcome,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -78,7 +78,7 @@ impl MemoryData {
             .values()
             .filter(|r| &r.schedule_id == schedule_id)
             .collect();
-        newest_first(&mut history, |r| (r.scheduled_for, r.run_id.to_string()));
+        newest_first(&mut history, |r| run_key(r));
         let doomed: Vec<RunId> = retention
             .dropped(history)
             .into_iter()
@@ -94,14 +94,35 @@ fn newest_first<T>(items: &mut [T], key: impl Fn(&T) -> (DateTime<Utc>, String))
     items.sort_by_key(|item| std::cmp::Reverse(key(item)));
 }
 
-fn page<T: Clone>(items: Vec<T>, limit: u32, offset: u32) -> Page<T> {
+/// One page of `items` (sorted newest first by `key`) from `start`.
+fn page<T: Clone>(
+    items: Vec<T>,
+    limit: u32,
+    start: &PageStart,
+    key: impl Fn(&T) -> (DateTime<Utc>, String),
+) -> Page<T> {
     let total = items.len() as u64;
-    let items = items
-        .into_iter()
-        .skip(offset as usize)
-        .take(limit as usize)
-        .collect();
+    let items = items.into_iter();
+    let items = match start {
+        PageStart::Offset(offset) => items.skip(*offset as usize).take(limit as usize).collect(),
+        PageStart::After(after) => items
+            .filter(|item| key(item) < (after.at, after.id.clone()))
+            .take(limit as usize)
+            .collect(),
+    };
     Page { items, total }
+}
+
+fn schedule_key(s: &Schedule) -> (DateTime<Utc>, String) {
+    (s.created_at, s.id.to_string())
+}
+
+fn run_key(r: &Run) -> (DateTime<Utc>, String) {
+    (r.scheduled_for, r.run_id.to_string())
+}
+
+fn notification_key(n: &Notification) -> (DateTime<Utc>, String) {
+    (n.created_at, n.id.to_string())
 }
 
 #[async_trait]
@@ -123,7 +144,7 @@ impl ScheduleStore for MemoryScheduleStore {
         &self,
         filter: &ScheduleFilter,
         limit: u32,
-        offset: u32,
+        start: &PageStart,
     ) -> Result<Page<Schedule>, StoreError> {
         let d = lock(&self.data);
         let mut items: Vec<Schedule> = d
@@ -134,8 +155,8 @@ impl ScheduleStore for MemoryScheduleStore {
             .filter(|s| filter.status.is_none_or(|st| s.status == st))
             .cloned()
             .collect();
-        newest_first(&mut items, |s| (s.created_at, s.id.to_string()));
-        Ok(page(items, limit, offset))
+        newest_first(&mut items, schedule_key);
+        Ok(page(items, limit, start, schedule_key))
     }
 
     async fn update_schedule(
@@ -248,6 +269,7 @@ impl ScheduleStore for MemoryScheduleStore {
         &self,
         schedule_id: &ScheduleId,
         limit: u32,
+        after: Option<&After>,
     ) -> Result<Vec<Run>, StoreError> {
         let d = lock(&self.data);
         let mut runs: Vec<Run> = d
@@ -256,9 +278,9 @@ impl ScheduleStore for MemoryScheduleStore {
             .filter(|r| &r.schedule_id == schedule_id)
             .cloned()
             .collect();
-        newest_first(&mut runs, |r| (r.scheduled_for, r.run_id.to_string()));
-        runs.truncate(limit as usize);
-        Ok(runs)
+        newest_first(&mut runs, run_key);
+        let start = after.map_or(PageStart::Offset(0), |a| PageStart::After(a.clone()));
+        Ok(page(runs, limit, &start, run_key).items)
     }
 
     async fn runs_with_work(
@@ -290,7 +312,7 @@ impl ScheduleStore for MemoryScheduleStore {
         &self,
         owner: Option<&str>,
         limit: u32,
-        offset: u32,
+        start: &PageStart,
     ) -> Result<Page<Notification>, StoreError> {
         let d = lock(&self.data);
         let mut items: Vec<Notification> = d
@@ -299,8 +321,8 @@ impl ScheduleStore for MemoryScheduleStore {
             .filter(|n| owner.is_none_or(|o| n.owner == o))
             .cloned()
             .collect();
-        newest_first(&mut items, |n| (n.created_at, n.id.to_string()));
-        Ok(page(items, limit, offset))
+        newest_first(&mut items, notification_key);
+        Ok(page(items, limit, start, notification_key))
     }
 }
 

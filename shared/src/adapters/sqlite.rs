@@ -6,13 +6,18 @@
 //!
 //! Every conditional write is a SQL condition (`WHERE version = ?`, `ON CONFLICT DO NOTHING`) checked inside an
 //! `IMMEDIATE` transaction, so two writers — two tasks, or two processes on the same file — can never both win.
-//! rusqlite is synchronous: each operation runs on tokio's blocking pool against one connection behind a mutex.
+//! rusqlite is synchronous: each operation runs on tokio's blocking pool. Writes go through one connection;
+//! reads through a small pool of read-only connections beside it (WAL lets readers run while the writer writes,
+//! and a read transaction sees every write committed before it began), so listings do not queue behind writes
+//! or behind each other. Listing totals are counted from covering indexes, never by reading item bodies.
 
 use crate::domain::notification::NOTIFICATION_RETENTION_DAYS;
 use crate::domain::{
     Notification, Run, RunId, RunRetention, Schedule, ScheduleId, ScheduleStatus, WorkKind,
 };
-use crate::ports::{Page, ScheduleFilter, ScheduleStore, StoreError, WriteOutcome};
+use crate::ports::{
+    After, Page, PageStart, ScheduleFilter, ScheduleStore, StoreError, WriteOutcome,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
@@ -21,11 +26,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::Duration;
 
 /// How long a writer waits for another connection's lock before giving up with `Unavailable`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Read connections beside the writer (a database file; an in-memory database reads through its writer).
+const READERS: usize = 4;
 
 const NOTIFICATION_RETENTION_MS: i64 = NOTIFICATION_RETENTION_DAYS * 24 * 60 * 60 * 1000;
 
@@ -74,6 +83,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX notifications_by_owner ON notifications (owner, created_at DESC, id DESC);
     CREATE INDEX notifications_by_expiry ON notifications (expires_at);
     ",
+    // v2: listing totals from a covering index (COUNT(*) otherwise reads every row's body to check its status).
+    // An admin's total scans the same index whole. (An index on `status` alone would lure the due query away from
+    // its partial index.)
+    "
+    CREATE INDEX schedules_owner_status ON schedules (owner, status);
+    ",
 ];
 
 // The status literals must stay literals (not parameters): SQLite only uses a partial index when it can prove
@@ -107,8 +122,15 @@ impl From<rusqlite::Error> for StoreError {
 /// The SQLite schedule store. Cheap to clone (clones share the connection).
 #[derive(Clone)]
 pub struct SqliteScheduleStore {
-    conn: Arc<Mutex<Connection>>,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Readers>,
     retention: RunRetention,
+}
+
+/// The read connections, handed out round-robin; a busy one is skipped if another is free.
+struct Readers {
+    connections: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
 }
 
 impl fmt::Debug for SqliteScheduleStore {
@@ -134,10 +156,24 @@ impl SqliteScheduleStore {
         if !mode.eq_ignore_ascii_case("wal") {
             tracing::warn!(path = %path.display(), mode, "SQLite did not switch to WAL journal mode");
         }
-        Self::from_connection(conn, retention)
+        let mut store = Self::from_connection(conn, retention)?;
+        // Opened after the writer has migrated the schema, so every reader sees it.
+        let readers = (0..READERS)
+            .map(|_| {
+                let reader = Connection::open(path)?;
+                reader.busy_timeout(BUSY_TIMEOUT)?;
+                reader.pragma_update(None, "query_only", "ON")?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        store.readers = Arc::new(Readers {
+            connections: readers,
+            next: AtomicUsize::new(0),
+        });
+        Ok(store)
     }
 
-    /// A private in-memory database, for tests.
+    /// A private in-memory database, for tests (it reads through its one connection).
     pub fn open_in_memory(retention: RunRetention) -> Result<Self, StoreError> {
         Self::from_connection(Connection::open_in_memory()?, retention)
     }
@@ -148,7 +184,11 @@ impl SqliteScheduleStore {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         migrate(&mut conn)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: Arc::new(Mutex::new(conn)),
+            readers: Arc::new(Readers {
+                connections: Vec::new(),
+                next: AtomicUsize::new(0),
+            }),
             retention,
         })
     }
@@ -160,7 +200,7 @@ impl SqliteScheduleStore {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let now = now.timestamp_millis();
-        self.with_conn(move |conn| {
+        self.write(move |conn| {
             let n = conn.execute(
                 "DELETE FROM notifications WHERE expires_at <= ?1",
                 params![now],
@@ -170,22 +210,59 @@ impl SqliteScheduleStore {
         .await
     }
 
-    /// Runs `f` with the connection on the blocking pool.
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` with the write connection on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock cannot leave a half-applied write: an unfinished rusqlite
-            // transaction rolls back when dropped. So a poisoned lock is safe to keep using.
-            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let writer = Arc::clone(&self.writer);
+        blocking(move || f(&mut lock(&writer))).await
+    }
+
+    /// Runs `f` with a read connection (the writer for an in-memory database) on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let readers = Arc::clone(&self.readers);
+        let writer = Arc::clone(&self.writer);
+        blocking(move || {
+            let n = readers.connections.len();
+            if n == 0 {
+                return f(&mut lock(&writer));
+            }
+            let first = readers.next.fetch_add(1, Ordering::Relaxed);
+            // A free reader if there is one; otherwise wait for the next in turn.
+            let mut conn = (0..n)
+                .find_map(|i| match readers.connections[(first + i) % n].try_lock() {
+                    Ok(conn) => Some(conn),
+                    Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                    Err(TryLockError::WouldBlock) => None,
+                })
+                .unwrap_or_else(|| lock(&readers.connections[first % n]));
             f(&mut conn)
         })
         .await
-        .map_err(|e| StoreError::Unavailable(format!("sqlite task failed: {e}")))?
     }
+}
+
+/// A connection's lock. A panic while holding it cannot leave a half-applied write (an unfinished rusqlite
+/// transaction rolls back when dropped), so a poisoned lock is safe to keep using.
+fn lock(conn: &Mutex<Connection>) -> std::sync::MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs blocking SQLite work on tokio's blocking pool.
+async fn blocking<T, F>(f: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("sqlite task failed: {e}")))?
 }
 
 /// Brings the schema from the database's `user_version` up to [`SqliteScheduleStore::SCHEMA_VERSION`].
@@ -411,6 +488,34 @@ fn apply_retention(
     Ok(())
 }
 
+/// The tail of a newest-first listing query ordered by `(time_col, id_col)`: an `AND` condition for a cursor
+/// (row values, which the listing indexes serve) or an `OFFSET`, then the order and limit; and its arguments.
+fn page_clause(
+    time_col: &str,
+    id_col: &str,
+    limit: u32,
+    start: &PageStart,
+) -> (String, Vec<Value>) {
+    let order = format!("ORDER BY {time_col} DESC, {id_col} DESC LIMIT ?");
+    match start {
+        PageStart::Offset(offset) => (
+            format!("{order} OFFSET ?"),
+            vec![
+                Value::Integer(limit.into()),
+                Value::Integer((*offset).into()),
+            ],
+        ),
+        PageStart::After(after) => (
+            format!("AND ({time_col}, {id_col}) < (?, ?) {order}"),
+            vec![
+                Value::Integer(after.at.timestamp_millis()),
+                Value::Text(after.id.clone()),
+                Value::Integer(limit.into()),
+            ],
+        ),
+    }
+}
+
 fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
@@ -430,7 +535,7 @@ fn outcome(applied: bool) -> WriteOutcome {
 impl ScheduleStore for SqliteScheduleStore {
     async fn insert_schedule(&self, schedule: &Schedule) -> Result<(), StoreError> {
         let row = ScheduleRow::new(schedule)?;
-        self.with_conn(move |conn| {
+        self.write(move |conn| {
             if row.insert(conn)? {
                 Ok(())
             } else {
@@ -442,7 +547,7 @@ impl ScheduleStore for SqliteScheduleStore {
 
     async fn get_schedule(&self, id: &ScheduleId) -> Result<Option<Schedule>, StoreError> {
         let id = id.to_string();
-        self.with_conn(move |conn| {
+        self.read(move |conn| {
             let body: Option<String> = conn
                 .prepare_cached("SELECT body FROM schedules WHERE id = ?1")?
                 .query_row(params![id], |row| row.get(0))
@@ -456,7 +561,7 @@ impl ScheduleStore for SqliteScheduleStore {
         &self,
         filter: &ScheduleFilter,
         limit: u32,
-        offset: u32,
+        start: &PageStart,
     ) -> Result<Page<Schedule>, StoreError> {
         if filter.status == Some(ScheduleStatus::Deleted) {
             return Ok(Page {
@@ -475,7 +580,8 @@ impl ScheduleStore for SqliteScheduleStore {
             args.push(Value::Text(status.as_str().to_owned()));
         }
         let where_clause = conditions.join(" AND ");
-        self.with_conn(move |conn| {
+        let (page_clause, page_args) = page_clause("created_at", "id", limit, start);
+        self.read(move |conn| {
             // One read transaction, so the total and the page describe the same moment.
             let tx = conn.transaction()?;
             let total: i64 = tx.query_row(
@@ -483,14 +589,10 @@ impl ScheduleStore for SqliteScheduleStore {
                 rusqlite::params_from_iter(&args),
                 |row| row.get(0),
             )?;
-            args.push(Value::Integer(limit.into()));
-            args.push(Value::Integer(offset.into()));
+            args.extend(page_args);
             let items = query_items(
                 &tx,
-                &format!(
-                    "SELECT id, body FROM schedules WHERE {where_clause}
-                     ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"
-                ),
+                &format!("SELECT id, body FROM schedules WHERE {where_clause} {page_clause}"),
                 rusqlite::params_from_iter(&args),
             )?;
             tx.commit()?;
@@ -509,7 +611,7 @@ impl ScheduleStore for SqliteScheduleStore {
     ) -> Result<WriteOutcome, StoreError> {
         let row = ScheduleRow::new(schedule)?;
         let expected = version_column(&row.id, expected_version)?;
-        self.with_conn(move |conn| Ok(outcome(row.update(conn, expected)?)))
+        self.write(move |conn| Ok(outcome(row.update(conn, expected)?)))
             .await
     }
 
@@ -519,7 +621,7 @@ impl ScheduleStore for SqliteScheduleStore {
         limit: u32,
     ) -> Result<Vec<Schedule>, StoreError> {
         let now = now.timestamp_millis();
-        self.with_conn(move |conn| query_items(conn, DUE_SQL, params![now, limit]))
+        self.read(move |conn| query_items(conn, DUE_SQL, params![now, limit]))
             .await
     }
 
@@ -533,7 +635,7 @@ impl ScheduleStore for SqliteScheduleStore {
         let expected = version_column(&schedule_row.id, expected_version)?;
         let run_row = RunRow::new(run)?;
         let retention = self.retention;
-        self.with_conn(move |conn| {
+        self.write(move |conn| {
             let tx = immediate(conn)?;
             // Dropping `tx` without commit rolls back, so an early return applies nothing.
             if !schedule_row.update(&tx, expected)? || !run_row.insert(&tx)? {
@@ -553,7 +655,7 @@ impl ScheduleStore for SqliteScheduleStore {
     ) -> Result<WriteOutcome, StoreError> {
         let row = RunRow::new(run)?;
         let expected = version_column(&row.run_id, expected_version)?;
-        self.with_conn(move |conn| Ok(outcome(row.update(conn, expected)?)))
+        self.write(move |conn| Ok(outcome(row.update(conn, expected)?)))
             .await
     }
 
@@ -569,7 +671,7 @@ impl ScheduleStore for SqliteScheduleStore {
         let schedule_row = ScheduleRow::new(schedule)?;
         let schedule_expected = version_column(&schedule_row.id, schedule_expected_version)?;
         let retention = self.retention;
-        self.with_conn(move |conn| {
+        self.write(move |conn| {
             let tx = immediate(conn)?;
             if !run_row.update(&tx, run_expected)?
                 || !schedule_row.update(&tx, schedule_expected)?
@@ -590,7 +692,7 @@ impl ScheduleStore for SqliteScheduleStore {
     ) -> Result<Option<Run>, StoreError> {
         let schedule_id = schedule_id.to_string();
         let run_id = run_id.to_string();
-        self.with_conn(move |conn| {
+        self.read(move |conn| {
             let body: Option<String> = conn
                 .prepare_cached("SELECT body FROM runs WHERE run_id = ?1 AND schedule_id = ?2")?
                 .query_row(params![run_id, schedule_id], |row| row.get(0))
@@ -604,14 +706,17 @@ impl ScheduleStore for SqliteScheduleStore {
         &self,
         schedule_id: &ScheduleId,
         limit: u32,
+        after: Option<&After>,
     ) -> Result<Vec<Run>, StoreError> {
-        let schedule_id = schedule_id.to_string();
-        self.with_conn(move |conn| {
+        let mut args = vec![Value::Text(schedule_id.to_string())];
+        let start = after.map_or(PageStart::Offset(0), |a| PageStart::After(a.clone()));
+        let (page_clause, page_args) = page_clause("scheduled_for", "run_id", limit, &start);
+        args.extend(page_args);
+        self.read(move |conn| {
             query_items(
                 conn,
-                "SELECT run_id, body FROM runs WHERE schedule_id = ?1
-                 ORDER BY scheduled_for DESC, run_id DESC LIMIT ?2",
-                params![schedule_id, limit],
+                &format!("SELECT run_id, body FROM runs WHERE schedule_id = ? {page_clause}"),
+                rusqlite::params_from_iter(&args),
             )
         })
         .await
@@ -624,13 +729,13 @@ impl ScheduleStore for SqliteScheduleStore {
         limit: u32,
     ) -> Result<Vec<Run>, StoreError> {
         let now = now.timestamp_millis();
-        self.with_conn(move |conn| query_items(conn, WORK_SQL, params![kind.as_str(), now, limit]))
+        self.read(move |conn| query_items(conn, WORK_SQL, params![kind.as_str(), now, limit]))
             .await
     }
 
     async fn put_notification(&self, notification: &Notification) -> Result<(), StoreError> {
         let row = NotificationRow::new(notification)?;
-        self.with_conn(move |conn| {
+        self.write(move |conn| {
             let tx = immediate(conn)?;
             tx.execute(
                 "INSERT INTO notifications (id, owner, created_at, expires_at, body)
@@ -657,37 +762,26 @@ impl ScheduleStore for SqliteScheduleStore {
         &self,
         owner: Option<&str>,
         limit: u32,
-        offset: u32,
+        start: &PageStart,
     ) -> Result<Page<Notification>, StoreError> {
-        let owner = owner.map(str::to_owned);
-        self.with_conn(move |conn| {
+        let (where_clause, mut args) = match owner {
+            Some(owner) => ("WHERE owner = ?", vec![Value::Text(owner.to_owned())]),
+            None => ("WHERE TRUE", Vec::new()),
+        };
+        let (page_clause, page_args) = page_clause("created_at", "id", limit, start);
+        self.read(move |conn| {
             let tx = conn.transaction()?;
-            let (total, items) = match &owner {
-                Some(owner) => (
-                    tx.query_row(
-                        "SELECT COUNT(*) FROM notifications WHERE owner = ?1",
-                        params![owner],
-                        |row| row.get::<_, i64>(0),
-                    )?,
-                    query_items(
-                        &tx,
-                        "SELECT id, body FROM notifications WHERE owner = ?1
-                         ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3",
-                        params![owner, limit, offset],
-                    )?,
-                ),
-                None => (
-                    tx.query_row("SELECT COUNT(*) FROM notifications", [], |row| {
-                        row.get::<_, i64>(0)
-                    })?,
-                    query_items(
-                        &tx,
-                        "SELECT id, body FROM notifications
-                         ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2",
-                        params![limit, offset],
-                    )?,
-                ),
-            };
+            let total: i64 = tx.query_row(
+                &format!("SELECT COUNT(*) FROM notifications {where_clause}"),
+                rusqlite::params_from_iter(&args),
+                |row| row.get(0),
+            )?;
+            args.extend(page_args);
+            let items = query_items(
+                &tx,
+                &format!("SELECT id, body FROM notifications {where_clause} {page_clause}"),
+                rusqlite::params_from_iter(&args),
+            )?;
             tx.commit()?;
             Ok(Page {
                 items,
@@ -798,7 +892,7 @@ mod tests {
     }
 
     fn query_plan(store: &SqliteScheduleStore, sql: &str, args: &[Value]) -> Vec<String> {
-        let conn = store.conn.lock().unwrap();
+        let conn = store.writer.lock().unwrap();
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         stmt.query_map(rusqlite::params_from_iter(args), |row| {
             row.get::<_, String>(3)
@@ -838,6 +932,83 @@ mod tests {
     }
 
     #[test]
+    fn listing_totals_are_counted_from_covering_indexes() {
+        let store = SqliteScheduleStore::open_in_memory(RunRetention::default()).unwrap();
+        for (sql, args) in [
+            (
+                "SELECT COUNT(*) FROM schedules WHERE status != 'DELETED' AND owner = ?",
+                vec![Value::Text("alice".into())],
+            ),
+            (
+                "SELECT COUNT(*) FROM schedules WHERE status != 'DELETED' AND owner = ? AND status = ?",
+                vec![Value::Text("alice".into()), Value::Text("ACTIVE".into())],
+            ),
+            (
+                "SELECT COUNT(*) FROM schedules WHERE status != 'DELETED'",
+                vec![],
+            ),
+            (
+                "SELECT COUNT(*) FROM notifications WHERE owner = ?",
+                vec![Value::Text("alice".into())],
+            ),
+        ] {
+            let plan = query_plan(&store, sql, &args);
+            assert!(
+                plan.iter().any(|d| d.contains("COVERING INDEX")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_page_after_a_cursor_reads_the_listing_index_in_order() {
+        let store = SqliteScheduleStore::open_in_memory(RunRetention::default()).unwrap();
+        let after = PageStart::After(After {
+            at: at(1, 0),
+            id: "sch_x".into(),
+        });
+        for (sql, mut args) in [
+            (
+                "SELECT id, body FROM schedules WHERE status != 'DELETED' AND owner = ?",
+                vec![Value::Text("alice".into())],
+            ),
+            (
+                "SELECT id, body FROM schedules WHERE status != 'DELETED'",
+                vec![],
+            ),
+        ] {
+            let (tail, page_args) = page_clause("created_at", "id", 20, &after);
+            args.extend(page_args);
+            let plan = query_plan(&store, &format!("{sql} {tail}"), &args);
+            assert!(
+                !plan.iter().any(|d| d.contains("TEMP B-TREE")),
+                "{sql}: {plan:?}"
+            );
+            assert!(
+                plan.iter().any(|d| d.contains("USING INDEX")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_go_through_the_read_connections_of_a_file_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteScheduleStore::open(&dir.path().join("s.db"), RunRetention::default()).unwrap();
+        assert_eq!(store.readers.connections.len(), READERS);
+        let s = schedule("sch_r");
+        store.insert_schedule(&s).await.unwrap();
+        // Held writer lock: a read still answers (from a reader), and sees the committed write.
+        let _writer = store.writer.lock().unwrap();
+        assert_eq!(store.get_schedule(&s.id).await.unwrap(), Some(s));
+        // Readers cannot write.
+        let reader = store.readers.connections[0].lock().unwrap();
+        let err = reader.execute("DELETE FROM schedules", []).unwrap_err();
+        assert!(err.to_string().contains("readonly"), "{err}");
+    }
+
+    #[test]
     fn schema_is_versioned_and_a_newer_database_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.db");
@@ -868,7 +1039,7 @@ mod tests {
     async fn malformed_rows_are_errors_not_panics() {
         let store = SqliteScheduleStore::open_in_memory(RunRetention::default()).unwrap();
         store
-            .conn
+            .writer
             .lock()
             .unwrap()
             .execute(
@@ -889,7 +1060,7 @@ mod tests {
         let err = store.due_schedules(at(2, 0), 10).await.unwrap_err();
         assert!(matches!(err, StoreError::Malformed { .. }), "{err}");
         let err = store
-            .list_schedules(&ScheduleFilter::default(), 10, 0)
+            .list_schedules(&ScheduleFilter::default(), 10, &PageStart::Offset(0))
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Malformed { .. }), "{err}");
@@ -912,7 +1083,7 @@ mod tests {
             assert!(claim(&store, &mut s, &r).await.applied());
         }
 
-        let all = store.list_runs(&s.id, 100).await.unwrap();
+        let all = store.list_runs(&s.id, 100, None).await.unwrap();
         let hours: Vec<_> = all
             .iter()
             .map(|r| r.scheduled_for.format("%H").to_string())
@@ -944,7 +1115,7 @@ mod tests {
             .unwrap();
 
         let page = store
-            .list_notifications(Some("alice"), 10, 0)
+            .list_notifications(Some("alice"), 10, &PageStart::Offset(0))
             .await
             .unwrap();
         let ids: Vec<_> = page.items.iter().map(|n| n.id.as_str()).collect();
@@ -959,7 +1130,11 @@ mod tests {
             .unwrap();
         assert_eq!(gone, 1);
         assert_eq!(
-            store.list_notifications(None, 10, 0).await.unwrap().total,
+            store
+                .list_notifications(None, 10, &PageStart::Offset(0))
+                .await
+                .unwrap()
+                .total,
             1
         );
     }
@@ -1001,6 +1176,6 @@ mod tests {
             b.get_schedule(&s.id).await.unwrap().unwrap().version,
             s.version
         );
-        assert_eq!(a.list_runs(&s.id, 100).await.unwrap().len(), 20);
+        assert_eq!(a.list_runs(&s.id, 100, None).await.unwrap().len(), 20);
     }
 }

@@ -10,6 +10,7 @@ pub mod dispatch;
 mod drain;
 pub mod error;
 pub mod outbox;
+pub mod paging;
 pub mod schedules;
 pub mod status;
 pub mod views;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 pub use dispatch::DispatchReport;
 pub use error::{FieldError, ServiceError};
 pub use outbox::Delivered;
-pub use schedules::{ListQuery, NewSchedule, Preview, SchedulePatch};
+pub use schedules::{ListQuery, NewSchedule, PageQuery, Preview, RunPage, SchedulePatch};
 pub use status::CheckReport;
 pub use views::{RunView, ScheduleView};
 

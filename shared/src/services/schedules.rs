@@ -1,11 +1,12 @@
 //! Schedule use cases behind the HTTP API: CRUD, lifecycle, run now, history, preview, validation.
 
 use super::Services;
+use super::paging::PageRequest;
 use super::views::ScheduleView;
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
 use crate::domain::validation::{QueryValidation, validate_query};
 use crate::domain::{Caller, Notification, Role, Run, Schedule, ScheduleId, ScheduleStatus};
-use crate::ports::{Page, ScheduleFilter, WriteOutcome};
+use crate::ports::{Page, PageStart, ScheduleFilter, WriteOutcome};
 use crate::{FieldError, ServiceError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,8 +14,7 @@ use serde::{Deserialize, Serialize};
 pub const NAME_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 2000;
 pub const QUERY_MAX: usize = 4000;
-pub const LIST_DEFAULT: u32 = 20;
-pub const LIST_MAX: u32 = 100;
+pub use super::paging::{LIST_DEFAULT, LIST_MAX};
 pub const PREVIEW_DEFAULT: usize = 10;
 pub const PREVIEW_MAX: usize = 100;
 /// Optimistic-concurrency retries before an edit gives up with 409.
@@ -100,11 +100,31 @@ pub struct ValidateRequest {
     pub frequency: Option<Frequency>,
 }
 
+/// `GET /api/v1/schedules`: a page, and optionally only one status.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// `next_cursor` of the previous page (instead of `offset`).
+    pub cursor: Option<String>,
     pub status: Option<String>,
+}
+
+/// A page of a listing without filters (runs, notifications).
+#[derive(Debug, Clone, Default)]
+pub struct PageQuery {
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+    /// `next_cursor` of the previous page (instead of `offset`).
+    pub cursor: Option<String>,
+}
+
+/// A page of a schedule's runs, newest first.
+#[derive(Debug, Clone)]
+pub struct RunPage {
+    pub items: Vec<Run>,
+    /// Pass as `cursor` to get the next page; absent on the last one.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,6 +140,8 @@ pub struct Listing<T> {
     pub total: u64,
     pub limit: u32,
     pub offset: u32,
+    /// Pass as `cursor` to get the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
 }
 
 fn check_len(errors: &mut Vec<FieldError>, field: &str, value: &str, min: usize, max: usize) {
@@ -319,7 +341,12 @@ impl Services {
         caller: &Caller,
         query: ListQuery,
     ) -> Result<Listing<ScheduleView>, ServiceError> {
-        let (limit, offset) = paging(query.limit, query.offset)?;
+        let page = PageRequest::parse(
+            query.limit,
+            query.offset,
+            query.cursor.as_deref(),
+            LIST_DEFAULT,
+        )?;
         let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => match s.parse::<ScheduleStatus>() {
@@ -338,13 +365,15 @@ impl Services {
         let owner = (caller.role != Role::Admin).then(|| caller.user.clone());
         let Page { items, total } = self
             .store
-            .list_schedules(&ScheduleFilter { owner, status }, limit, offset)
+            .list_schedules(&ScheduleFilter { owner, status }, page.fetch(), &page.start)
             .await?;
+        let (items, next_cursor) = page.page(items, |s| (s.created_at, s.id.to_string()));
         Ok(Listing {
             items: items.into_iter().map(ScheduleView::of).collect(),
             total,
-            limit,
-            offset,
+            limit: page.limit,
+            offset: page.offset,
+            next_cursor,
         })
     }
 
@@ -532,12 +561,34 @@ impl Services {
         )))
     }
 
-    pub async fn list_runs(&self, caller: &Caller, id: &str) -> Result<Vec<Run>, ServiceError> {
+    /// A schedule's runs, newest first; by default its whole kept history (the retention count, at most
+    /// [`LIST_MAX`]) in one page.
+    pub async fn list_runs(
+        &self,
+        caller: &Caller,
+        id: &str,
+        query: PageQuery,
+    ) -> Result<RunPage, ServiceError> {
         let schedule = self.visible(caller, id).await?;
-        Ok(self
+        let default = self.config.run_retention.count().min(LIST_MAX);
+        let page = PageRequest::parse(query.limit, query.offset, query.cursor.as_deref(), default)?;
+        let after = match &page.start {
+            PageStart::After(after) => Some(after),
+            PageStart::Offset(0) => None,
+            PageStart::Offset(_) => {
+                return Err(ServiceError::Invalid(vec![FieldError::query(
+                    "offset",
+                    "not_supported",
+                    "runs page by cursor: pass next_cursor from the previous page",
+                )]));
+            }
+        };
+        let items = self
             .store
-            .list_runs(&schedule.id, self.config.run_retention.count())
-            .await?)
+            .list_runs(&schedule.id, page.fetch(), after)
+            .await?;
+        let (items, next_cursor) = page.page(items, |r| (r.scheduled_for, r.run_id.to_string()));
+        Ok(RunPage { items, next_cursor })
     }
 
     pub async fn preview_schedule(
@@ -608,31 +659,28 @@ impl Services {
     pub async fn list_notifications(
         &self,
         caller: &Caller,
-        limit: Option<u32>,
-        offset: Option<u32>,
+        query: PageQuery,
     ) -> Result<Listing<Notification>, ServiceError> {
-        let (limit, offset) = paging(limit, offset)?;
+        let page = PageRequest::parse(
+            query.limit,
+            query.offset,
+            query.cursor.as_deref(),
+            LIST_DEFAULT,
+        )?;
         let owner = (caller.role != Role::Admin).then_some(caller.user.as_str());
-        let Page { items, total } = self.store.list_notifications(owner, limit, offset).await?;
+        let Page { items, total } = self
+            .store
+            .list_notifications(owner, page.fetch(), &page.start)
+            .await?;
+        let (items, next_cursor) = page.page(items, |n| (n.created_at, n.id.to_string()));
         Ok(Listing {
             items,
             total,
-            limit,
-            offset,
+            limit: page.limit,
+            offset: page.offset,
+            next_cursor,
         })
     }
-}
-
-fn paging(limit: Option<u32>, offset: Option<u32>) -> Result<(u32, u32), ServiceError> {
-    let limit = limit.unwrap_or(LIST_DEFAULT);
-    if !(1..=LIST_MAX).contains(&limit) {
-        return Err(ServiceError::Invalid(vec![FieldError::query(
-            "limit",
-            "range",
-            format!("limit must be between 1 and {LIST_MAX}"),
-        )]));
-    }
-    Ok((limit, offset.unwrap_or(0)))
 }
 
 fn preview_count(count: Option<usize>) -> Result<usize, ServiceError> {

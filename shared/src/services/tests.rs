@@ -12,7 +12,7 @@ use chrono::Duration;
 type R = anyhow::Result<()>;
 
 async fn runs(w: &World, id: &str) -> Vec<crate::domain::Run> {
-    w.store.list_runs(&id.into(), 50).await.unwrap()
+    w.store.list_runs(&id.into(), 50, None).await.unwrap()
 }
 
 #[tokio::test]
@@ -466,7 +466,10 @@ async fn a_completed_run_records_duration_summary_and_notifies() -> R {
     assert_eq!(done.duration_ms, Some(8 * 60 * 1000));
     assert_eq!(done.summary.as_deref(), Some("3 IPs over threshold"));
     assert_eq!(done.work, None, "outbox mark cleared after publishing");
-    let listed = w.services.list_notifications(&alice, None, None).await?;
+    let listed = w
+        .services
+        .list_notifications(&alice, PageQuery::default())
+        .await?;
     assert_eq!(listed.total, 1);
     assert_eq!(
         listed.items[0].event,
@@ -478,7 +481,7 @@ async fn a_completed_run_records_duration_summary_and_notifies() -> R {
     );
     assert_eq!(
         w.services
-            .list_notifications(&analyst("bob"), None, None)
+            .list_notifications(&analyst("bob"), PageQuery::default())
             .await?
             .total,
         0
@@ -727,7 +730,7 @@ async fn a_failed_publish_keeps_the_outbox_mark_and_is_retried() -> R {
     );
     assert_eq!(
         w.services
-            .list_notifications(&alice, None, None)
+            .list_notifications(&alice, PageQuery::default())
             .await?
             .total,
         1,
@@ -799,7 +802,10 @@ async fn runs_and_notifications_link_their_session_when_a_template_is_configured
         "{}",
         published[0].text()
     );
-    let listed = w.services.list_notifications(&alice, None, None).await?;
+    let listed = w
+        .services
+        .list_notifications(&alice, PageQuery::default())
+        .await?;
     assert_eq!(
         listed.items[0].session_url.as_deref(),
         Some(expected.as_str())

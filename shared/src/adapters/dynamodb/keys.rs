@@ -176,7 +176,8 @@ pub fn notifications_everyone_pk(shard: u32) -> String {
     format!("{NOTIFICATIONS}#{shard}")
 }
 
-fn list_key(t: DateTime<Utc>, id: &str) -> String {
+/// Sort key of the listing indexes (`by_time`, `everyone`): newest-first order is descending `list_key`.
+pub fn list_key(t: DateTime<Utc>, id: &str) -> String {
     format!("{}#{id}", time_key(t))
 }
 

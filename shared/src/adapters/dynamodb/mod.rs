@@ -7,9 +7,10 @@
 //! consistent; the sharded GSIs (`due`, `work`, `everyone`) are eventually consistent, which is fine for what
 //! they serve (candidate lists and admin listings). Nothing here uses `Scan`.
 //!
-//! Costs: `list_schedules` and `list_notifications` read `offset + limit` items (per shard for admin listings)
-//! and count the total with paged `Select=COUNT` queries, which read every matching index entry — fine for the
-//! few thousand schedules or notifications per owner this product expects, not for millions.
+//! Costs: `list_schedules` and `list_notifications` read `limit` items per partition after a cursor (a key
+//! condition on `list_key`), or `offset + limit` from an offset (per shard for admin listings), and count the total
+//! with paged `Select=COUNT` queries, which read every matching index entry — fine for the few thousand schedules
+//! or notifications per owner this product expects, not for millions.
 //!
 //! The client comes from the environment ([`DynamoDbScheduleStore::from_env`] uses `aws_config::load_from_env`,
 //! which honours `AWS_ENDPOINT_URL`), so tests point it at an emulator without any emulator code here.
@@ -18,7 +19,9 @@ mod items;
 pub mod keys;
 
 use crate::domain::{Notification, Run, RunId, RunRetention, Schedule, ScheduleId, WorkKind};
-use crate::ports::{Page, ScheduleFilter, ScheduleStore, StoreError, WriteOutcome};
+use crate::ports::{
+    After, Page, PageStart, ScheduleFilter, ScheduleStore, StoreError, WriteOutcome,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
@@ -263,21 +266,27 @@ impl DynamoDbScheduleStore {
         }
     }
 
-    /// One newest-first page over several index partitions (one per shard, or a single per-owner partition):
-    /// the first `offset + limit` of each, merged by `list_key`, and the total over all of them.
+    /// One newest-first page over several index partitions (one per shard, or a single per-owner partition),
+    /// merged by `list_key`, and the total over all of them. From an offset it reads the first `offset + limit` of
+    /// each partition; after a cursor, only the `limit` that follow it in each (a key condition, however deep).
     async fn newest_first_page<T: serde::de::DeserializeOwned>(
         &self,
         partitions: Vec<IndexQuery>,
         limit: u32,
-        offset: u32,
+        start: &PageStart,
     ) -> Result<Page<T>, StoreError> {
-        let want = usize::try_from(u64::from(offset) + u64::from(limit)).unwrap_or(usize::MAX);
+        let (skip, before) = match start {
+            PageStart::Offset(offset) => (*offset, None),
+            PageStart::After(after) => (0, Some(keys::list_key(after.at, &after.id))),
+        };
+        let want = usize::try_from(u64::from(skip) + u64::from(limit)).unwrap_or(usize::MAX);
         let mut merged = Vec::new();
         let mut total = 0;
-        for q in &partitions {
-            total += self.query_count(q).await?;
+        for q in partitions {
+            total += self.query_count(&q).await?;
             if want > 0 {
-                for item in self.query_items(q, want).await? {
+                let q = q.before(before.clone());
+                for item in self.query_items(&q, want).await? {
                     let order = string_attr(&item, keys::LIST_KEY).to_owned();
                     merged.push((order, item));
                 }
@@ -286,7 +295,7 @@ impl DynamoDbScheduleStore {
         merged.sort_by(|a, b| b.0.cmp(&a.0));
         let items = merged
             .into_iter()
-            .skip(offset as usize)
+            .skip(skip as usize)
             .take(limit as usize)
             .map(|(_, item)| from_item(item))
             .collect::<Result<_, _>>()?;
@@ -314,6 +323,7 @@ impl DynamoDbScheduleStore {
                 filter: None,
                 forward: true,
                 consistent: false,
+                before: None,
             })
             .collect();
         let found = futures::future::try_join_all(
@@ -342,6 +352,8 @@ struct IndexQuery {
     filter: Option<&'static str>,
     forward: bool,
     consistent: bool,
+    /// Only items whose `list_key` sorts before this (a page after a cursor).
+    before: Option<String>,
 }
 
 impl IndexQuery {
@@ -368,7 +380,14 @@ impl IndexQuery {
             filter,
             forward: false,
             consistent,
+            before: None,
         }
+    }
+
+    /// The same query, limited to items whose `list_key` sorts before `list_key` (when given).
+    fn before(mut self, list_key: Option<String>) -> Self {
+        self.before = list_key;
+        self
     }
 
     fn request(
@@ -376,11 +395,15 @@ impl IndexQuery {
         client: &Client,
         table: &str,
     ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let key_condition = match &self.before {
+            Some(_) => format!("{} AND #before_key < :before", self.key_condition),
+            None => self.key_condition.to_owned(),
+        };
         let mut request = client
             .query()
             .table_name(table)
             .index_name(self.index)
-            .key_condition_expression(self.key_condition)
+            .key_condition_expression(key_condition)
             .set_filter_expression(self.filter.map(str::to_owned))
             .scan_index_forward(self.forward)
             .consistent_read(self.consistent);
@@ -389,6 +412,11 @@ impl IndexQuery {
         }
         for (placeholder, value) in &self.values {
             request = request.expression_attribute_values(*placeholder, value.clone());
+        }
+        if let Some(before) = &self.before {
+            request = request
+                .expression_attribute_names("#before_key", keys::LIST_KEY)
+                .expression_attribute_values(":before", s(before.clone()));
         }
         request
     }
@@ -435,7 +463,7 @@ impl ScheduleStore for DynamoDbScheduleStore {
         &self,
         filter: &ScheduleFilter,
         limit: u32,
-        offset: u32,
+        start: &PageStart,
     ) -> Result<Page<Schedule>, StoreError> {
         let status = filter.status.map(|s| s.as_str());
         let partitions = match &filter.owner {
@@ -454,7 +482,7 @@ impl ScheduleStore for DynamoDbScheduleStore {
                 })
                 .collect(),
         };
-        self.newest_first_page(partitions, limit, offset).await
+        self.newest_first_page(partitions, limit, start).await
     }
 
     async fn update_schedule(
@@ -563,9 +591,11 @@ impl ScheduleStore for DynamoDbScheduleStore {
         &self,
         schedule_id: &ScheduleId,
         limit: u32,
+        after: Option<&After>,
     ) -> Result<Vec<Run>, StoreError> {
         let mut q =
-            IndexQuery::newest_first(keys::BY_TIME, keys::schedule_partition(schedule_id), None);
+            IndexQuery::newest_first(keys::BY_TIME, keys::schedule_partition(schedule_id), None)
+                .before(after.map(|a| keys::list_key(a.at, &a.id)));
         // Runs the retention dropped are marked to expire; they are gone for readers even before TTL deletes them.
         q.names.push(("#expires", keys::EXPIRES_AT));
         q.filter = Some("attribute_not_exists(#expires)");
@@ -621,7 +651,7 @@ impl ScheduleStore for DynamoDbScheduleStore {
         &self,
         owner: Option<&str>,
         limit: u32,
-        offset: u32,
+        start: &PageStart,
     ) -> Result<Page<Notification>, StoreError> {
         let partitions = match owner {
             Some(owner) => vec![IndexQuery::newest_first(
@@ -639,7 +669,7 @@ impl ScheduleStore for DynamoDbScheduleStore {
                 })
                 .collect(),
         };
-        self.newest_first_page(partitions, limit, offset).await
+        self.newest_first_page(partitions, limit, start).await
     }
 }
 
