@@ -5,8 +5,8 @@ pub mod ids;
 pub mod notification;
 pub mod run;
 pub mod schedule;
+pub mod specificity;
 pub mod timing;
-pub mod validation;
 
 pub use ids::{NotificationId, RunId, ScheduleId};
 pub use notification::{Notification, NotificationEvent};

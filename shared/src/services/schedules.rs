@@ -2,8 +2,8 @@
 
 use super::Services;
 use crate::domain::error::{FieldError, ServiceError};
+use crate::domain::specificity::{QueryValidation, validate_query};
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
-use crate::domain::validation::{QueryValidation, validate_query};
 use crate::domain::{
     Caller, Notification, Role, Run, RunId, Schedule, ScheduleId, ScheduleStatus, Trigger,
 };
