@@ -7,6 +7,7 @@
 //! - [`outbox`]: publish the notifications of finished runs.
 
 pub mod dispatch;
+mod input;
 pub mod outbox;
 pub mod schedules;
 pub mod status;

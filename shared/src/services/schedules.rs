@@ -1,6 +1,7 @@
 //! Schedule use cases behind the HTTP API: CRUD, lifecycle, run now, history, preview, validation.
 
 use super::Services;
+use super::input::field_errors;
 use crate::domain::error::{FieldError, ServiceError};
 use crate::domain::specificity::{QueryValidation, validate_query};
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
@@ -170,7 +171,7 @@ fn spec_from(
 }
 
 pub(crate) fn stored_rule(schedule: &Schedule) -> Result<TimingRule, ServiceError> {
-    TimingRule::parse_stored(&schedule.timing).map_err(ServiceError::Invalid)
+    TimingRule::parse_stored(&schedule.timing).map_err(|e| ServiceError::Invalid(field_errors(e)))
 }
 
 impl ScheduleView {
@@ -304,7 +305,7 @@ impl Services {
             self.default_tz(),
         );
         let rule = TimingRule::parse(&spec, now)
-            .map_err(|e| errors.extend(e))
+            .map_err(|e| errors.extend(field_errors(e)))
             .ok();
         self.check_query_specificity(&mut errors, &input.user_query, input.frequency);
         let rule = match rule {
@@ -473,7 +474,7 @@ impl Services {
                                 s.next_run_at = rule.next_after(now);
                             }
                         }
-                        Err(e) => errors.extend(e),
+                        Err(e) => errors.extend(field_errors(e)),
                     }
                 }
                 if query_or_frequency_changed {
@@ -613,7 +614,8 @@ impl Services {
             input.timezone,
             self.default_tz(),
         );
-        let rule = TimingRule::parse(&spec, now).map_err(ServiceError::Invalid)?;
+        let rule =
+            TimingRule::parse(&spec, now).map_err(|e| ServiceError::Invalid(field_errors(e)))?;
         Ok(Preview {
             timezone: rule.spec().timezone.clone(),
             schedule_description: rule.describe(),
