@@ -59,14 +59,6 @@ struct Nested {
     summary: Lenient<String>,
 }
 
-impl Lenient<Object<Nested>> {
-    fn nested_summary(&self) -> Option<&str> {
-        self.0
-            .as_ref()
-            .and_then(|nested| nested.0.summary.non_empty())
-    }
-}
-
 /// A session's `error`: a message, or an object carrying one.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
@@ -167,6 +159,14 @@ impl Lenient<String> {
     /// The text, trimmed, unless it is blank.
     fn non_empty(&self) -> Option<&str> {
         self.0.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+}
+
+impl Lenient<Object<Nested>> {
+    fn nested_summary(&self) -> Option<&str> {
+        self.0
+            .as_ref()
+            .and_then(|nested| nested.0.summary.non_empty())
     }
 }
 

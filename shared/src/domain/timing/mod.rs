@@ -142,8 +142,10 @@ pub struct TimingSpec {
 
 /// How many local dates a search scans at most. Every date pattern repeats within one 400-year Gregorian cycle,
 /// so a rule that can match at all matches within this many days of any date; most searches stop within a month.
+/// Bounds the rules' date scans and cron's check that an expression can ever run.
 const MAX_SCAN_DAYS: usize = 146_097;
 
+/// The English name, for descriptions ("Every Monday at 08:00", "Weekdays at 08:00").
 fn weekday_name(day: Weekday) -> &'static str {
     match day {
         Weekday::Mon => "Monday",
