@@ -6,11 +6,13 @@
 //! - [`ports`]: the small traits the use cases need (store, engine, notifier, clock).
 //! - [`services`]: the use cases behind every API route and both scheduled ticks.
 //! - [`adapters`]: SQLite, the SoCMate HTTP engine, the sandbox engine, local notifiers, and in-memory twins.
+//! - [`text`]: messages that leave the process: cut to a length, errors told with their causes.
 
 pub mod adapters;
 pub mod config;
 pub mod domain;
 pub mod ports;
 pub mod services;
+pub mod text;
 
 pub use services::error::{FieldError, ServiceError};

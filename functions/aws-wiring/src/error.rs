@@ -5,6 +5,7 @@
 use lambda_runtime::Diagnostic;
 use shared::ServiceError;
 use shared::ports::StoreError;
+use shared::text::error_chain;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WiringError {
@@ -73,19 +74,10 @@ impl From<ServiceError> for FunctionError {
 
 impl From<FunctionError> for Diagnostic {
     fn from(e: FunctionError) -> Self {
-        // The message keeps the source chain: "store unavailable: store unavailable: throttled" is still readable.
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            let text = s.to_string();
-            if !message.ends_with(&text) {
-                message = format!("{message}: {text}");
-            }
-            source = s.source();
-        }
+        // The message keeps the source chain, each cause once.
         Diagnostic {
             error_type: e.error_type().into(),
-            error_message: message,
+            error_message: error_chain(&e),
         }
     }
 }

@@ -26,6 +26,7 @@
 
 use crate::domain::{Notification, NotificationEvent};
 use crate::ports::{Notifier, NotifyError};
+use crate::text::truncate_chars;
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -334,13 +335,6 @@ impl Notifier for EventBridgeNotifier {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-
-fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        None => s.to_owned(),
-        Some((cut, _)) => format!("{}…", &s[..cut]),
-    }
-}
 
 fn truncate_bytes(s: &str, max: usize) -> String {
     if s.len() <= max {

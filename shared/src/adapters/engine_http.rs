@@ -5,14 +5,19 @@
 //!
 //! The credential is sent on every request and never appears in `Debug` output, logs or error messages.
 
+mod wire;
+
+pub use wire::parse_session_response;
+
 use crate::ports::{EngineError, InvestigationEngine, SessionState, StartRequest};
+use crate::text::{error_chain, truncate_chars};
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
-use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
+use wire::{error_detail, parse_start_response};
 
 /// Default for [`EngineConfig::request_timeout`].
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -299,18 +304,6 @@ fn auth_headers(credential: Option<&EngineCredential>) -> Result<HeaderMap, Engi
     Ok(headers)
 }
 
-/// A `reqwest` error with its causes ("error sending request ...: tcp connect error: Connection refused").
-fn error_chain(error: &reqwest::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
 /// Maps a non-2xx answer to the error class the failure policy acts on (DESIGN §5).
 fn classify_failure(
     status: StatusCode,
@@ -354,22 +347,6 @@ fn classify_failure(
     }
 }
 
-/// The `detail` of a `{"detail": ...}` error body (a string, or compact JSON for lists and objects); for other
-/// bodies, their start as text. `None` for an empty body.
-fn error_detail(body: &[u8]) -> Option<String> {
-    let detail = match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(mut object)) => match object.remove("detail") {
-            Some(Value::String(text)) => text,
-            Some(Value::Null) | None => Value::Object(object).to_string(),
-            Some(other) => other.to_string(),
-        },
-        Ok(other) => other.to_string(),
-        Err(_) => String::from_utf8_lossy(body).trim().to_owned(),
-    };
-    let detail = detail.trim();
-    (!detail.is_empty()).then(|| truncate_chars(detail, MAX_DETAIL_CHARS))
-}
-
 /// How long to wait after a `429`: `Retry-After` as delta-seconds or an HTTP-date, clamped to
 /// [`MIN_RETRY_AFTER`]..=[`MAX_RETRY_AFTER`]; [`DEFAULT_RETRY_AFTER`] when absent or unreadable.
 pub fn parse_retry_after(header: Option<&str>, now: DateTime<Utc>) -> Duration {
@@ -388,140 +365,6 @@ pub fn parse_retry_after(header: Option<&str>, now: DateTime<Utc>) -> Duration {
         return DEFAULT_RETRY_AFTER;
     };
     wait.clamp(MIN_RETRY_AFTER, MAX_RETRY_AFTER)
-}
-
-fn parse_json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, EngineError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(EngineError::InvalidResponse(
-            "body is not a JSON object".to_owned(),
-        )),
-        Err(e) => Err(EngineError::InvalidResponse(format!(
-            "body is not JSON: {e}"
-        ))),
-    }
-}
-
-fn parse_start_response(body: &[u8]) -> Result<String, EngineError> {
-    let object = parse_json_object(body)?;
-    let session_id = match object.get("session_id") {
-        Some(Value::String(id)) => id.trim(),
-        Some(_) => {
-            return Err(EngineError::InvalidResponse(
-                "session_id is not a string".to_owned(),
-            ));
-        }
-        None => return Err(EngineError::InvalidResponse("no session_id".to_owned())),
-    };
-    if session_id.is_empty() {
-        return Err(EngineError::InvalidResponse("empty session_id".to_owned()));
-    }
-    if session_id.chars().count() > MAX_SESSION_ID_CHARS {
-        return Err(EngineError::InvalidResponse(format!(
-            "session_id longer than {MAX_SESSION_ID_CHARS} characters"
-        )));
-    }
-    Ok(session_id.to_owned())
-}
-
-/// Reads a session document. Status words are matched case-insensitively; unknown fields are ignored.
-pub fn parse_session_response(body: &[u8]) -> Result<SessionState, EngineError> {
-    let object = parse_json_object(body)?;
-    let status = match object.get("status") {
-        Some(Value::String(status)) => status.trim().to_ascii_lowercase(),
-        Some(_) => {
-            return Err(EngineError::InvalidResponse(
-                "status is not a string".to_owned(),
-            ));
-        }
-        None => return Err(EngineError::InvalidResponse("no status".to_owned())),
-    };
-    let finished_at = || {
-        ["completed_at", "finished_at", "ended_at"]
-            .iter()
-            .find_map(|field| {
-                object
-                    .get(*field)
-                    .and_then(Value::as_str)
-                    .and_then(parse_timestamp)
-            })
-    };
-    match status.as_str() {
-        "active" | "running" | "in_progress" | "pending" | "queued" | "started" => {
-            Ok(SessionState::Active)
-        }
-        "completed" | "complete" | "succeeded" | "success" | "done" | "finished" => {
-            Ok(SessionState::Completed {
-                summary: session_summary(&object),
-                finished_at: finished_at(),
-            })
-        }
-        "failed" | "error" | "errored" | "cancelled" | "canceled" | "timeout" | "timed_out" => {
-            Ok(SessionState::Failed {
-                message: failure_message(&object)
-                    .unwrap_or_else(|| format!("the engine reported the session as {status}")),
-                finished_at: finished_at(),
-            })
-        }
-        other => Err(EngineError::InvalidResponse(format!(
-            "unknown session status {:?}",
-            truncate_chars(other, 64)
-        ))),
-    }
-}
-
-fn non_empty_str(value: Option<&Value>) -> Option<&str> {
-    value
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-fn session_summary(object: &serde_json::Map<String, Value>) -> Option<String> {
-    let nested = |outer: &str| object.get(outer).and_then(|o| o.get("summary"));
-    non_empty_str(object.get("summary"))
-        .or_else(|| non_empty_str(nested("result")))
-        .or_else(|| non_empty_str(nested("report")))
-        .or_else(|| non_empty_str(object.get("final_report")))
-        .map(|summary| truncate_chars(summary, MAX_SUMMARY_CHARS))
-}
-
-fn failure_message(object: &serde_json::Map<String, Value>) -> Option<String> {
-    let message = match object.get("error") {
-        Some(Value::String(text)) => Some(text.trim().to_owned()),
-        Some(error @ Value::Object(_)) => non_empty_str(error.get("message")).map(str::to_owned),
-        _ => None,
-    }
-    .filter(|m| !m.is_empty())
-    .or_else(|| match object.get("detail") {
-        Some(Value::String(text)) => Some(text.trim().to_owned()),
-        Some(Value::Null) | None => None,
-        Some(other) => Some(other.to_string()),
-    })
-    .filter(|m| !m.is_empty())
-    .or_else(|| non_empty_str(object.get("message")).map(str::to_owned))?;
-    Some(truncate_chars(&message, MAX_SUMMARY_CHARS))
-}
-
-/// RFC 3339, or an ISO 8601 date-time without offset (Python's `isoformat()` of a naive datetime), taken as UTC.
-fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .ok()
-        .or_else(|| {
-            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc())
-        })
-}
-
-/// `text` cut to at most `max` characters (never inside a character), with an ellipsis when cut.
-fn truncate_chars(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((byte_index, _)) => format!("{}…", &text[..byte_index]),
-        None => text.to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -614,167 +457,6 @@ mod tests {
             EngineError::Backpressure {
                 retry_after: Duration::from_secs(12)
             }
-        );
-    }
-
-    #[test]
-    fn long_details_are_cut() {
-        let body = serde_json::json!({ "detail": "x".repeat(5000) }).to_string();
-        let detail = error_detail(body.as_bytes()).unwrap();
-        assert_eq!(detail.chars().count(), MAX_DETAIL_CHARS + 1);
-        assert!(detail.ends_with('…'));
-    }
-
-    #[test]
-    fn start_response_needs_a_session_id() {
-        assert_eq!(
-            parse_start_response(br#"{"session_id":" abc ","status":"active"}"#),
-            Ok("abc".to_owned())
-        );
-        for body in [
-            &br#"{"status":"active"}"#[..],
-            br#"{"session_id":""}"#,
-            br#"{"session_id":42}"#,
-            b"[]",
-            b"nope",
-        ] {
-            assert!(
-                matches!(
-                    parse_start_response(body),
-                    Err(EngineError::InvalidResponse(_))
-                ),
-                "{}",
-                String::from_utf8_lossy(body)
-            );
-        }
-    }
-
-    #[test]
-    fn session_status_synonyms_map_to_states() {
-        for status in [
-            "active",
-            "Running",
-            "in_progress",
-            "pending",
-            "queued",
-            "started",
-        ] {
-            let body = serde_json::json!({ "status": status }).to_string();
-            assert_eq!(
-                parse_session_response(body.as_bytes()),
-                Ok(SessionState::Active),
-                "{status}"
-            );
-        }
-        for status in [
-            "completed",
-            "complete",
-            "succeeded",
-            "success",
-            "done",
-            "FINISHED",
-        ] {
-            let body = serde_json::json!({ "status": status }).to_string();
-            assert!(
-                matches!(
-                    parse_session_response(body.as_bytes()),
-                    Ok(SessionState::Completed { .. })
-                ),
-                "{status}"
-            );
-        }
-        for status in [
-            "failed",
-            "error",
-            "errored",
-            "cancelled",
-            "canceled",
-            "timeout",
-            "timed_out",
-        ] {
-            let body = serde_json::json!({ "status": status }).to_string();
-            assert!(
-                matches!(
-                    parse_session_response(body.as_bytes()),
-                    Ok(SessionState::Failed { .. })
-                ),
-                "{status}"
-            );
-        }
-        assert!(matches!(
-            parse_session_response(br#"{"status":"paused"}"#),
-            Err(EngineError::InvalidResponse(_))
-        ));
-        assert!(matches!(
-            parse_session_response(br#"{"id":"x"}"#),
-            Err(EngineError::InvalidResponse(_))
-        ));
-    }
-
-    #[test]
-    fn summary_comes_from_the_first_known_field_and_is_bounded() {
-        let summary = |value: Value| match parse_session_response(value.to_string().as_bytes()) {
-            Ok(SessionState::Completed { summary, .. }) => summary,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(
-            summary(serde_json::json!({"status":"completed","summary":"top"})),
-            Some("top".into())
-        );
-        assert_eq!(
-            summary(serde_json::json!({"status":"completed","result":{"summary":"nested"}})),
-            Some("nested".into())
-        );
-        assert_eq!(
-            summary(serde_json::json!({"status":"completed","report":{"summary":"rep"}})),
-            Some("rep".into())
-        );
-        assert_eq!(
-            summary(serde_json::json!({"status":"done","final_report":"final"})),
-            Some("final".into())
-        );
-        assert_eq!(
-            summary(serde_json::json!({"status":"done","summary":"  "})),
-            None
-        );
-        let long =
-            summary(serde_json::json!({"status":"done","summary":"é".repeat(3000)})).unwrap();
-        assert_eq!(long.chars().count(), MAX_SUMMARY_CHARS + 1);
-    }
-
-    #[test]
-    fn failure_message_and_finish_time_are_read() {
-        let failed = |value: Value| match parse_session_response(value.to_string().as_bytes()) {
-            Ok(SessionState::Failed {
-                message,
-                finished_at,
-            }) => (message, finished_at),
-            other => panic!("{other:?}"),
-        };
-        let at = Utc.with_ymd_and_hms(2026, 11, 24, 8, 5, 0).unwrap();
-        assert_eq!(
-            failed(
-                serde_json::json!({"status":"failed","error":"boom","completed_at":"2026-11-24T08:05:00Z"})
-            ),
-            ("boom".into(), Some(at))
-        );
-        assert_eq!(
-            failed(
-                serde_json::json!({"status":"error","error":{"message":"obj"},"ended_at":"2026-11-24T08:05:00"})
-            ),
-            ("obj".into(), Some(at))
-        );
-        assert_eq!(
-            failed(serde_json::json!({"status":"failed","detail":"det","finished_at":"yesterday"})),
-            ("det".into(), None)
-        );
-        assert_eq!(
-            failed(serde_json::json!({"status":"cancelled","message":"msg"})).0,
-            "msg"
-        );
-        assert_eq!(
-            failed(serde_json::json!({"status":"timed_out"})).0,
-            "the engine reported the session as timed_out"
         );
     }
 

@@ -7,8 +7,8 @@ pub mod notification;
 pub mod policy;
 pub mod run;
 pub mod schedule;
+pub mod specificity;
 pub mod timing;
-pub mod validation;
 
 pub use error::TransitionError;
 pub use ids::{NotificationId, RunId, ScheduleId};

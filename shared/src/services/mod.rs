@@ -9,6 +9,7 @@
 pub mod dispatch;
 mod drain;
 pub mod error;
+mod input;
 pub mod outbox;
 pub mod paging;
 pub mod schedules;

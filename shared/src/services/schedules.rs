@@ -1,10 +1,11 @@
 //! Schedule use cases behind the HTTP API: CRUD, lifecycle, run now, history, preview, validation.
 
 use super::Services;
+use super::input::field_errors;
 use super::paging::PageRequest;
 use super::views::ScheduleView;
+use crate::domain::specificity::{QueryValidation, validate_query};
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
-use crate::domain::validation::{QueryValidation, validate_query};
 use crate::domain::{Caller, Notification, Role, Run, Schedule, ScheduleId, ScheduleStatus};
 use crate::ports::{Page, PageStart, ScheduleFilter, WriteOutcome};
 use crate::{FieldError, ServiceError};
@@ -183,7 +184,7 @@ fn spec_from(
 }
 
 pub(crate) fn stored_rule(schedule: &Schedule) -> Result<TimingRule, ServiceError> {
-    TimingRule::parse_stored(&schedule.timing).map_err(ServiceError::Invalid)
+    TimingRule::parse_stored(&schedule.timing).map_err(|e| ServiceError::Invalid(field_errors(e)))
 }
 
 impl Services {
@@ -305,7 +306,7 @@ impl Services {
             self.default_tz(),
         );
         let rule = TimingRule::parse(&spec, now)
-            .map_err(|e| errors.extend(e))
+            .map_err(|e| errors.extend(field_errors(e)))
             .ok();
         self.check_query_specificity(&mut errors, &input.user_query, input.frequency);
         let rule = match rule {
@@ -482,7 +483,7 @@ impl Services {
                                 s.next_run_at = rule.next_after(now);
                             }
                         }
-                        Err(e) => errors.extend(e),
+                        Err(e) => errors.extend(field_errors(e)),
                     }
                 }
                 if query_or_frequency_changed {
@@ -627,7 +628,8 @@ impl Services {
             input.timezone,
             self.default_tz(),
         );
-        let rule = TimingRule::parse(&spec, now).map_err(ServiceError::Invalid)?;
+        let rule =
+            TimingRule::parse(&spec, now).map_err(|e| ServiceError::Invalid(field_errors(e)))?;
         Ok(Preview {
             timezone: rule.spec().timezone.clone(),
             schedule_description: rule.describe(),
