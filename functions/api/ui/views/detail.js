@@ -93,7 +93,7 @@ export async function viewDetail(s, route) {
         { class: 'deflist' },
         row('Query', h('p', { class: 'query' }, sch.user_query || ''), 'detail-query'),
         sch.description ? row('Description', sch.description) : null,
-        row('Persona', personaLabel(sch.persona)),
+        row('Persona', personaLabel(sch.persona), 'detail-persona'),
         row('Runs', sch.schedule_description || sch.frequency, 'detail-frequency'),
         row('Time zone', tz),
         row('Next run', nextRunCell(sch)),
