@@ -602,6 +602,13 @@ test('a persona the server adds with PERSONAS can be picked in the form and is s
   const me = (await api('GET', '/api/v1/me')).body;
   assert.deepEqual(me.personas, PERSONAS, 'the runner says which personas it accepts');
   await page.goto(`${baseUrl}/#/schedules`);
+  // One fresh page load (a goto to the URL already shown would only change the hash), counting /me requests.
+  let meRequests = 0;
+  const countMe = (r) => {
+    if (new URL(r.url()).pathname === '/api/v1/me') meRequests += 1;
+  };
+  page.on('request', countMe);
+  await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Schedules' }).waitFor();
   await byTestId('create-schedule').click();
   await page.getByRole('heading', { level: 1, name: 'Create schedule' }).waitFor();
@@ -632,6 +639,8 @@ test('a persona the server adds with PERSONAS can be picked in the form and is s
   await byTestId('action-edit').click();
   await page.getByRole('heading', { level: 1, name: `Edit “${name}”` }).waitFor();
   assert.equal(await byTestId('input-persona').inputValue(), 'threat_hunter');
+  page.off('request', countMe);
+  assert.equal(meRequests, 1, 'the server facts are fetched once per page load, not once per form');
   assert.equal((await api('DELETE', `/api/v1/schedules/${created.id}`)).status, 204);
   assert.deepEqual(pageErrors.slice(errorsBefore), []);
 });
