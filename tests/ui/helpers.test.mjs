@@ -1,9 +1,14 @@
 // The UI's pure helpers, checked in node without a browser: how API errors become field messages, which timing
-// fields each frequency sends, and how routes and durations are read and shown.
+// fields each frequency sends, how routes and durations are read and shown, and what the form takes from
+// `GET /api/v1/me` (personas, limits).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { detailMessage, fieldErrorsOf, formatDuration, parseRoute, scheduleBody, timingBody } from '../../functions/api/ui/app.js';
+import { detailMessage, fieldErrorsOf } from '../../functions/api/ui/api.js';
+import { formatDuration } from '../../functions/api/ui/format.js';
+import { parseRoute } from '../../functions/api/ui/router.js';
+import { limitsOf, personaOptions } from '../../functions/api/ui/server.js';
+import { scheduleBody, timingBody } from '../../functions/api/ui/views/form.js';
 
 test('422 field errors land on the form field they name', () => {
   const body = {
@@ -71,4 +76,28 @@ test('durations read naturally', () => {
   assert.equal(formatDuration(125_000), '2 min 5 s');
   assert.equal(formatDuration(3_720_000), '1 h 2 min');
   assert.equal(formatDuration(null), '—');
+});
+
+test('the persona choice and the limits come from the server', () => {
+  assert.deepEqual(personaOptions(['soc_analyst', 'ciso', 'threat_hunter'], 'soc_analyst'), [
+    ['soc_analyst', 'SOC analyst'],
+    ['ciso', 'CISO'],
+    ['threat_hunter', 'threat_hunter'],
+  ]);
+  // A schedule whose persona the server no longer lists keeps it as a choice instead of silently losing it.
+  assert.deepEqual(personaOptions(['ciso'], 'retired_persona'), [
+    ['ciso', 'CISO'],
+    ['retired_persona', 'retired_persona'],
+  ]);
+  assert.deepEqual(personaOptions(undefined, ''), []);
+  const limits = { name_max: 50, description_max: 500, query_max: 1000, list_limit_max: 10, preview_count_max: 3 };
+  assert.deepEqual(limitsOf({ user: 'alice', limits }), limits);
+  // A missing or nonsensical limit falls back to the server's documented default, one limit at a time.
+  assert.deepEqual(limitsOf({ limits: { name_max: -1, query_max: '9' } }), {
+    name_max: 200,
+    description_max: 2000,
+    query_max: 4000,
+    list_limit_max: 100,
+    preview_count_max: 100,
+  });
 });

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +36,14 @@ const FAIL_MARKER = '[fail]';
 const SESSION_URL = 'https://socmate.example.test/sessions/';
 // A query the specificity validator accepts, for schedules seeded through the API.
 const SPECIFIC_QUERY = 'failed sign-ins in the last 24 hours with more than 5 attempts from the same IP';
+// The runner accepts one persona more than the product's default two; the UI must offer it without knowing it.
+const PERSONAS = ['soc_analyst', 'ciso', 'threat_hunter'];
+// Every ES module of the UI, as the page requests it (`/ui/app.js`, `/ui/views/form.js`, ...), read from the sources.
+const UI_DIR = path.join(ROOT, 'functions', 'api', 'ui');
+const MODULES = (await readdir(UI_DIR, { recursive: true }))
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => `/ui/${f.split(path.sep).join('/')}`)
+  .sort();
 
 let runner;
 let runnerExit;
@@ -44,6 +52,8 @@ let tmp;
 let context;
 let page;
 const pageErrors = [];
+// The UI modules the page loaded: path → "status content-type" of the last answer.
+const loadedModules = new Map();
 
 function runnerBinary() {
   if (process.env.LOCAL_BIN) return path.resolve(ROOT, process.env.LOCAL_BIN);
@@ -138,6 +148,7 @@ before(async () => {
       SANDBOX_RUN_SECS: '1',
       SANDBOX_FAIL_MARKER: FAIL_MARKER,
       SESSION_URL_TEMPLATE: `${SESSION_URL}{session_id}`,
+      PERSONAS: PERSONAS.join(','),
       RUST_LOG: process.env.RUST_LOG || 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -169,6 +180,10 @@ before(async () => {
   context.setDefaultTimeout(WAIT);
   page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+  page.on('response', (r) => {
+    const { pathname } = new URL(r.url());
+    if (pathname.startsWith('/ui/') && pathname.endsWith('.js')) loadedModules.set(pathname, `${r.status()} ${r.headers()['content-type']}`);
+  });
   page.on('console', (m) => {
     // The browser logs every 4xx answer; the test provokes 401 (bad token) and 422 (bad cron) on purpose. Anything
     // else logged as an error (CSP violations, script errors, other statuses) fails the last step.
@@ -193,8 +208,16 @@ test('the UI is served with a strict content security policy', async () => {
   assert.match(res.headers.get('content-type'), /^text\/html/);
   assert.match(res.headers.get('content-security-policy'), /^default-src 'self'/);
   assert.equal(res.headers.get('cache-control'), 'no-cache');
-  const js = await fetch(`${baseUrl}/ui/app.js`);
-  assert.match(js.headers.get('content-type'), /javascript/);
+  assert.ok(MODULES.length > 1 && MODULES.includes('/ui/app.js'), `${MODULES}`);
+  for (const module of MODULES) {
+    // A module script is refused by the browser unless its type is JavaScript; nosniff forbids guessing.
+    const js = await fetch(`${baseUrl}${module}`);
+    assert.equal(js.status, 200, module);
+    assert.match(js.headers.get('content-type'), /^text\/javascript/, module);
+    assert.equal(js.headers.get('x-content-type-options'), 'nosniff', module);
+    assert.equal(js.headers.get('cache-control'), 'no-cache', module);
+    assert.match(js.headers.get('content-security-policy'), /^default-src 'self'/, module);
+  }
 });
 
 test('an analyst schedules an investigation end to end in the browser', async (t) => {
@@ -393,8 +416,12 @@ test('an analyst schedules an investigation end to end in the browser', async (t
     assert.equal(await byTestId('token-input').isVisible(), true);
   });
 
-  await t.test('no script errors or CSP violations in the console', () => {
+  await t.test('no script errors or CSP violations in the console, and every module loaded', () => {
     assert.deepEqual(pageErrors, []);
+    // Every module the sources hold was imported by the page and served as JavaScript; so the console check above
+    // covers all of them, and none is dead.
+    assert.deepEqual([...loadedModules.keys()].sort(), MODULES);
+    for (const [module, answer] of loadedModules) assert.match(answer, /^200 text\/javascript/, module);
   });
 });
 
@@ -565,6 +592,55 @@ test('a one-time schedule is created from a date and time in its own time zone',
   await row.waitFor();
   assert.equal((await row.getByTestId('frequency').textContent()).trim(), created.schedule_description);
   assert.match(await row.getByTestId('next-run-schedule-tz').textContent(), /09:15/);
+  assert.equal((await api('DELETE', `/api/v1/schedules/${created.id}`)).status, 204);
+  assert.deepEqual(pageErrors.slice(errorsBefore), []);
+});
+
+test('a persona the server adds with PERSONAS can be picked in the form and is stored', async () => {
+  const name = `Hunt ${randomBytes(3).toString('hex')}`;
+  const errorsBefore = pageErrors.length;
+  const me = (await api('GET', '/api/v1/me')).body;
+  assert.deepEqual(me.personas, PERSONAS, 'the runner says which personas it accepts');
+  await page.goto(`${baseUrl}/#/schedules`);
+  // One fresh page load (a goto to the URL already shown would only change the hash), counting /me requests.
+  let meRequests = 0;
+  const countMe = (r) => {
+    if (new URL(r.url()).pathname === '/api/v1/me') meRequests += 1;
+  };
+  page.on('request', countMe);
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Schedules' }).waitFor();
+  await byTestId('create-schedule').click();
+  await page.getByRole('heading', { level: 1, name: 'Create schedule' }).waitFor();
+
+  // The choices are the server's, in its order, the first chosen; the lengths are the server's limits.
+  const persona = byTestId('input-persona');
+  assert.deepEqual(await persona.locator('option').evaluateAll((os) => os.map((o) => o.value)), PERSONAS);
+  assert.equal(await persona.inputValue(), 'soc_analyst');
+  assert.equal(await byTestId('input-name').getAttribute('maxlength'), String(me.limits.name_max));
+  assert.equal(await byTestId('input-description').getAttribute('maxlength'), String(me.limits.description_max));
+  assert.equal(await byTestId('input-user_query').getAttribute('maxlength'), String(me.limits.query_max));
+
+  await byTestId('input-name').fill(name);
+  await byTestId('input-user_query').fill(SPECIFIC_QUERY);
+  await persona.selectOption('threat_hunter');
+  await byTestId('preview-runs').locator('li').nth(4).waitFor();
+  await byTestId('submit').click();
+  await page.getByRole('heading', { level: 1, name: 'Schedules' }).waitFor();
+
+  const created = (await api('GET', '/api/v1/schedules?limit=100')).body.items.find((s) => s.name === name);
+  assert.ok(created, 'the schedule was created');
+  assert.equal((await api('GET', `/api/v1/schedules/${created.id}`)).body.persona, 'threat_hunter');
+
+  // The detail and the edit form show it back.
+  await rowOf(name).getByTestId('schedule-link').click();
+  await page.getByRole('heading', { level: 1, name }).waitFor();
+  assert.equal((await byTestId('detail-persona').textContent()).trim(), 'threat_hunter');
+  await byTestId('action-edit').click();
+  await page.getByRole('heading', { level: 1, name: `Edit “${name}”` }).waitFor();
+  assert.equal(await byTestId('input-persona').inputValue(), 'threat_hunter');
+  page.off('request', countMe);
+  assert.equal(meRequests, 1, 'the server facts are fetched once per page load, not once per form');
   assert.equal((await api('DELETE', `/api/v1/schedules/${created.id}`)).status, 204);
   assert.deepEqual(pageErrors.slice(errorsBefore), []);
 });

@@ -184,8 +184,24 @@ fn from_param(params: &HashMap<String, String>) -> Result<Option<DateTime<Utc>>,
     }
 }
 
-async fn me(CallerExt(caller): CallerExt) -> Response {
-    Json(serde_json::json!({"user": caller.user, "role": caller.role})).into_response()
+/// Who the caller is and what this server accepts: the UI builds its persona choice and input limits from it.
+async fn me(State(s): State<AppState>, CallerExt(caller): CallerExt) -> Response {
+    use shared::services::schedules::{
+        DESCRIPTION_MAX, LIST_MAX, NAME_MAX, PREVIEW_MAX, QUERY_MAX,
+    };
+    Json(serde_json::json!({
+        "user": caller.user,
+        "role": caller.role,
+        "personas": s.services.config().personas,
+        "limits": {
+            "name_max": NAME_MAX,
+            "description_max": DESCRIPTION_MAX,
+            "query_max": QUERY_MAX,
+            "list_limit_max": LIST_MAX,
+            "preview_count_max": PREVIEW_MAX,
+        },
+    }))
+    .into_response()
 }
 
 async fn validate(

@@ -20,6 +20,17 @@ const QUERY: &str =
     "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP";
 
 fn app() -> axum::Router {
+    app_from(api::router)
+}
+
+/// The API with the web UI, as the local runner and the API Lambda serve it.
+fn app_with_ui() -> axum::Router {
+    app_from(api::router_with_ui)
+}
+
+fn app_from(
+    router: fn(Services, Arc<dyn api::auth::Authenticator>) -> axum::Router,
+) -> axum::Router {
     let now = chrono::Utc.with_ymd_and_hms(2026, 6, 1, 7, 0, 0).unwrap();
     let services = Services::new(
         Arc::new(MemoryScheduleStore::new(
@@ -46,7 +57,7 @@ fn app() -> axum::Router {
             },
         ),
     ]);
-    api::router(services, Arc::new(auth))
+    router(services, Arc::new(auth))
 }
 
 async fn call(
@@ -100,7 +111,16 @@ async fn every_api_route_needs_a_valid_token_and_says_why_in_json() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, me) = call(&app, Some(ALICE), Method::GET, "/api/v1/me", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(me, json!({"user": "alice", "role": "analyst"}));
+    assert_eq!(
+        me,
+        json!({
+            "user": "alice",
+            "role": "analyst",
+            "personas": ["soc_analyst", "ciso"],
+            "limits": {"name_max": 200, "description_max": 2000, "query_max": 4000,
+                       "list_limit_max": 100, "preview_count_max": 100},
+        })
+    );
     let (status, _) = call(&app, None, Method::GET, "/healthz", None).await;
     assert_eq!(status, StatusCode::OK, "health needs no token");
 }
@@ -446,4 +466,46 @@ async fn the_openapi_document_lists_every_route() {
             "{p} missing from the OpenAPI document"
         );
     }
+}
+
+#[tokio::test]
+async fn every_ui_module_is_served_as_javascript_beside_the_api() {
+    let app = app_with_ui();
+    assert!(api::ui::MODULES.len() > 1, "the UI is split into modules");
+    for &(path, source) in api::ui::MODULES {
+        let req = Request::get(path).body(Body::empty()).unwrap();
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        // A module script with any other type is refused by the browser (strict MIME checking for modules).
+        assert_eq!(
+            header("content-type"),
+            "text/javascript; charset=utf-8",
+            "{path}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("cache-control"), "no-cache", "{path}");
+        assert!(
+            header("content-security-policy").starts_with("default-src 'self'"),
+            "{path}"
+        );
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(body, source.as_bytes(), "{path}");
+    }
+    // The API next to it still answers in JSON, and the page itself is there.
+    let (status, _) = call(&app, Some(ALICE), Method::GET, "/api/v1/me", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = app
+        .clone()
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
 }
