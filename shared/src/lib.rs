@@ -10,6 +10,7 @@
 pub mod adapters;
 pub mod config;
 pub mod domain;
+mod openapi;
 pub mod ports;
 pub mod services;
 
