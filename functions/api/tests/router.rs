@@ -222,6 +222,38 @@ async fn bad_bodies_get_field_level_errors() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "deleted schedules are never listed"
     );
+    // A parameter that is present must be valid: empty is not "the default" (the document says integer, enum,
+    // date-time, and a client that sends nothing gets the default).
+    for uri in [
+        "/api/v1/schedules?limit=",
+        "/api/v1/schedules?offset=",
+        "/api/v1/schedules?status=",
+        "/api/v1/notifications?limit=",
+        "/api/v1/schedules/preview?count=",
+        "/api/v1/schedules/preview?from=",
+    ] {
+        let method = if uri.contains("/preview") {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let timing = json!({"frequency": "daily", "scheduled_time": "08:00"}).to_string();
+        let (status, body) = call(&app, Some(ALICE), method, uri, Some(timing)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {body}");
+        let name = uri.rsplit('?').next().unwrap().trim_end_matches('=');
+        assert_eq!(body["detail"][0]["loc"], json!(["query", name]), "{uri}");
+    }
+    // Any u32 offset is a page (empty past the end), as documented.
+    let (status, body) = call(
+        &app,
+        Some(ALICE),
+        Method::GET,
+        "/api/v1/schedules?offset=4294967295",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"], json!([]));
 }
 
 #[tokio::test]
