@@ -42,6 +42,28 @@ pub struct ValidationErrorBody {
     pub detail: Vec<FieldError>,
 }
 
+// The error answers most routes share, described once (`response = inline(...)` in the routes' `responses`).
+
+/// Missing or invalid bearer token
+#[derive(utoipa::ToResponse)]
+pub struct Unauthorized(#[allow(dead_code)] ErrorBody);
+
+/// No such schedule, or not the caller's
+#[derive(utoipa::ToResponse)]
+pub struct ScheduleNotFound(#[allow(dead_code)] ErrorBody);
+
+/// The body is missing or not JSON
+#[derive(utoipa::ToResponse)]
+pub struct NotJson(#[allow(dead_code)] ErrorBody);
+
+/// The body is larger than 64 KiB (`MAX_BODY_BYTES`)
+#[derive(utoipa::ToResponse)]
+pub struct TooLarge(#[allow(dead_code)] ErrorBody);
+
+/// The store is unavailable; try again
+#[derive(utoipa::ToResponse)]
+pub struct Unavailable(#[allow(dead_code)] ErrorBody);
+
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {

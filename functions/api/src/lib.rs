@@ -19,7 +19,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use error::{ApiError, ErrorBody, ValidationErrorBody};
+use error::{
+    ApiError, ErrorBody, NotJson, ScheduleNotFound, TooLarge, Unauthorized, Unavailable,
+    ValidationErrorBody,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::FieldError;
@@ -341,7 +344,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/me", tag = "caller",
     responses(
         (status = 200, description = "The authenticated caller", body = MeView),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
     ))]
 async fn me(State(s): State<AppState>, CallerExt(caller): CallerExt) -> Json<MeView> {
     Json(MeView {
@@ -359,9 +362,9 @@ async fn me(State(s): State<AppState>, CallerExt(caller): CallerExt) -> Json<MeV
 #[utoipa::path(post, path = "/schedules/validate", tag = "schedules", request_body = ValidateRequest,
     responses(
         (status = 200, description = "The query's score, findings and suggestions", body = QueryValidation),
-        (status = 400, description = "The body is missing or not JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
+        (status = 400, response = inline(NotJson)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 413, response = inline(TooLarge)),
         (status = 422, description = "A field is missing, too long, of the wrong type or unknown; or the persona is not configured", body = ValidationErrorBody),
     ))]
 async fn validate(
@@ -380,11 +383,11 @@ async fn validate(
 #[utoipa::path(post, path = "/schedules", tag = "schedules", request_body = NewSchedule,
     responses(
         (status = 201, description = "Created", body = ScheduleView),
-        (status = 400, description = "The body is missing or not JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
+        (status = 400, response = inline(NotJson)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 413, response = inline(TooLarge)),
         (status = 422, description = "The definition breaks a rule: a field's type or length, an unknown persona, timing that does not parse (time, cron, time zone, a one-time instant in the past), or a query that is not specific enough", body = ValidationErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn create_schedule(
     State(s): State<AppState>,
@@ -400,9 +403,9 @@ async fn create_schedule(
 #[utoipa::path(get, path = "/schedules", tag = "schedules", params(PageParams, ScheduleListParams),
     responses(
         (status = 200, description = "One page, newest first", body = Listing<ScheduleView>),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
         (status = 422, description = "A query parameter is out of range or unknown", body = ValidationErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn list_schedules(
     State(s): State<AppState>,
@@ -423,9 +426,9 @@ async fn list_schedules(
 #[utoipa::path(get, path = "/schedules/{id}", tag = "schedules", params(ScheduleIdParam),
     responses(
         (status = 200, description = "The schedule", body = ScheduleView),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 404, description = "No such schedule, or not the caller's", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn get_schedule(
     State(s): State<AppState>,
@@ -442,13 +445,13 @@ async fn get_schedule(
 #[utoipa::path(patch, path = "/schedules/{id}", tag = "schedules", params(ScheduleIdParam), request_body = SchedulePatch,
     responses(
         (status = 200, description = "The updated schedule", body = ScheduleView),
-        (status = 400, description = "The body is missing or not JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 404, description = "No such schedule, or not the caller's", body = ErrorBody),
+        (status = 400, response = inline(NotJson)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
         (status = 409, description = "The schedule kept changing under this edit; try again", body = ErrorBody),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
+        (status = 413, response = inline(TooLarge)),
         (status = 422, description = "The edited definition breaks a rule (as for create), or a field does not apply to the frequency", body = ValidationErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn update_schedule(
     State(s): State<AppState>,
@@ -466,10 +469,10 @@ async fn update_schedule(
 #[utoipa::path(delete, path = "/schedules/{id}", tag = "schedules", params(ScheduleIdParam),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 404, description = "No such schedule, or not the caller's", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
         (status = 409, description = "The schedule kept changing under this request; try again", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn delete_schedule(
     State(s): State<AppState>,
@@ -484,10 +487,10 @@ async fn delete_schedule(
 #[utoipa::path(post, path = "/schedules/{id}/pause", tag = "schedules", params(ScheduleIdParam),
     responses(
         (status = 200, description = "The paused schedule", body = ScheduleView),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 404, description = "No such schedule, or not the caller's", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
         (status = 409, description = "The schedule is not active (already paused, completed or failed), or kept changing under this request", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn pause(
     State(s): State<AppState>,
@@ -503,11 +506,11 @@ async fn pause(
 #[utoipa::path(post, path = "/schedules/{id}/resume", tag = "schedules", params(ScheduleIdParam),
     responses(
         (status = 200, description = "The active schedule", body = ScheduleView),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 404, description = "No such schedule, or not the caller's", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
         (status = 409, description = "The schedule is not paused or failed, a one-time schedule's time has passed, or it kept changing under this request", body = ErrorBody),
         (status = 422, description = "The stored definition no longer parses (e.g. its time zone left the tz database)", body = ValidationErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn resume(
     State(s): State<AppState>,
@@ -524,10 +527,10 @@ async fn resume(
 #[utoipa::path(post, path = "/schedules/{id}/run", tag = "runs", params(ScheduleIdParam),
     responses(
         (status = 202, description = "The run, started or pending", body = RunView),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 404, description = "No such schedule, or not the caller's", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
         (status = 409, description = "The schedule kept changing under this request; try again", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn run_now(
     State(s): State<AppState>,
@@ -542,9 +545,9 @@ async fn run_now(
 #[utoipa::path(get, path = "/schedules/{id}/runs", tag = "runs", params(ScheduleIdParam),
     responses(
         (status = 200, description = "The schedule's last runs", body = RunList),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 404, description = "No such schedule, or not the caller's", body = ErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn list_runs(
     State(s): State<AppState>,
@@ -565,10 +568,10 @@ async fn list_runs(
 #[utoipa::path(get, path = "/schedules/{id}/preview", tag = "schedules", params(ScheduleIdParam, PreviewParams),
     responses(
         (status = 200, description = "The next run times", body = Preview),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 404, description = "No such schedule, or not the caller's", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
         (status = 422, description = "A query parameter is out of range or not a date-time, or the stored definition no longer parses", body = ValidationErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn preview_schedule(
     State(s): State<AppState>,
@@ -588,9 +591,9 @@ async fn preview_schedule(
 #[utoipa::path(post, path = "/schedules/preview", tag = "schedules", params(PreviewParams), request_body = TimingInput,
     responses(
         (status = 200, description = "The next run times", body = Preview),
-        (status = 400, description = "The body is missing or not JSON", body = ErrorBody),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
-        (status = 413, description = "The body is larger than 64 KiB", body = ErrorBody),
+        (status = 400, response = inline(NotJson)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 413, response = inline(TooLarge)),
         (status = 422, description = "A query parameter is out of range, or the timing does not parse (time, cron, time zone, a one-time instant in the past)", body = ValidationErrorBody),
     ))]
 async fn preview_definition(
@@ -608,9 +611,9 @@ async fn preview_definition(
 #[utoipa::path(get, path = "/notifications", tag = "notifications", params(PageParams),
     responses(
         (status = 200, description = "One page, newest first", body = Listing<Notification>),
-        (status = 401, description = "Missing or invalid bearer token", body = ErrorBody),
+        (status = 401, response = inline(Unauthorized)),
         (status = 422, description = "A query parameter is out of range", body = ValidationErrorBody),
-        (status = 503, description = "The store is unavailable; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
     ))]
 async fn list_notifications(
     State(s): State<AppState>,

@@ -14,6 +14,8 @@ use utoipa::{Modify, OpenApi};
         description = "Define a security investigation once and have it run on a schedule. Every error is JSON \
             `{\"detail\": ...}`: a sentence, or for 422 a list of `{loc, msg, type}` naming each field.",
     ),
+    // The error bodies, also for the shared error responses (inlined ones do not bring their schemas along).
+    components(schemas(crate::error::ErrorBody, crate::error::ValidationErrorBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(

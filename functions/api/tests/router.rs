@@ -590,6 +590,32 @@ async fn every_route_the_router_serves_is_in_the_document_with_its_responses() {
     }
 }
 
+#[test]
+fn every_reference_in_the_document_resolves() {
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let doc = serde_json::to_value(api::openapi()).unwrap();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 50, "{} references", found.len());
+    for r in found {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{r} is not local"));
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+}
+
 #[tokio::test]
 async fn the_document_states_the_limits_the_service_enforces() {
     use shared::services::schedules::{
