@@ -4,9 +4,10 @@
 # errors, only documented status codes, schema-valid requests accepted, schema-invalid ones rejected, responses
 # matching their schemas, auth enforced, undocumented methods answered 405). Any failure fails the script.
 #
-# Runnable alone (`.ci/fuzz.sh`; it builds the local runner if needed); `.ci/run` calls it after the Rust tests.
-# FUZZ_SEED picks another generation seed (the default one keeps CI reproducible); FUZZ_MAX_EXAMPLES bounds the
-# test cases per operation and phase.
+# Runnable alone (`.ci/fuzz.sh`); `.ci/run` calls it after the Rust tests, which build the local runner. Alone it
+# builds the runner only when it is missing: after a change, `cargo build -p local` first. FUZZ_SEED picks another
+# generation seed (the default keeps CI's inputs the same from run to run); FUZZ_MAX_EXAMPLES bounds the test cases
+# per operation and phase (the default run takes under a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
