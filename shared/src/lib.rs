@@ -11,6 +11,7 @@
 pub mod adapters;
 pub mod config;
 pub mod domain;
+mod openapi;
 pub mod ports;
 pub mod services;
 pub mod text;

@@ -1,5 +1,9 @@
 //! The HTTP API: one axum [`Router`] with every route of DESIGN §6, served by `lambda_http` on AWS and by
 //! `axum::serve` locally. Handlers translate HTTP to use cases and back; the one error mapping is [`ApiError`].
+//!
+//! Every route is registered through [`utoipa_axum`] from its handler's `#[utoipa::path]`, so the router and the
+//! OpenAPI document at `/openapi.json` are built from the same list and cannot disagree: the request and response
+//! types, status codes and limits in the document are those of the types the handlers use.
 
 pub mod auth;
 pub mod error;
@@ -11,19 +15,33 @@ pub mod ui;
 use auth::{Authenticator, CallerExt};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use error::ApiError;
+use error::{
+    ApiError, ErrorBody, NotJson, ScheduleNotFound, TooLarge, Unauthorized, Unavailable,
+    ValidationErrorBody,
+};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::FieldError;
-use shared::services::RunView;
-use shared::services::schedules::{TimingInput, ValidateRequest};
-use shared::services::{ListQuery, NewSchedule, PageQuery, SchedulePatch, Services};
+use shared::domain::specificity::QueryValidation;
+use shared::domain::{Notification, Role, ScheduleStatus};
+use shared::services::schedules::{
+    DESCRIPTION_MAX, LIST_MAX, Listing, NAME_MAX, PREVIEW_MAX, QUERY_MAX, TimingInput,
+    ValidateRequest,
+};
+use shared::services::{
+    ListQuery, NewSchedule, PageQuery, Preview, RunView, SchedulePatch, ScheduleView, Services,
+};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use openapi::openapi;
 
 /// Request bodies larger than this get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -34,35 +52,42 @@ pub struct AppState {
     pub auth: Arc<dyn Authenticator>,
 }
 
+/// The documented routes: every one of them, and nothing else, is in the OpenAPI document.
+fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_schedules, create_schedule))
+        .routes(routes!(validate))
+        .routes(routes!(preview_definition))
+        .routes(routes!(get_schedule, update_schedule, delete_schedule))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
+        .routes(routes!(run_now))
+        .routes(routes!(list_runs))
+        .routes(routes!(preview_schedule))
+        .routes(routes!(list_notifications));
+    let (api, api_doc) = api.split_for_parts();
+    let api = api
+        .fallback(|| async { ApiError::NotFound("no such API route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
+    let (service, service_doc) = OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(openapi_json))
+        .split_for_parts();
+    let doc = openapi::base()
+        .nest("/api/v1", api_doc)
+        .merge_from(service_doc);
+    let router = Router::new()
+        .nest("/api/v1", api)
+        .merge(service.method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed }));
+    (router, doc)
+}
+
 /// Builds the API router (the web UI's routes are merged in by the caller via [`router_with_ui`]).
 pub fn router(services: Services, auth: Arc<dyn Authenticator>) -> Router {
     let state = AppState { services, auth };
-    let api = Router::new()
-        .route("/me", get(me))
-        .route("/schedules", get(list_schedules).post(create_schedule))
-        .route("/schedules/validate", post(validate))
-        .route("/schedules/preview", post(preview_definition))
-        .route(
-            "/schedules/{id}",
-            get(get_schedule)
-                .patch(update_schedule)
-                .delete(delete_schedule),
-        )
-        .route("/schedules/{id}/pause", post(pause))
-        .route("/schedules/{id}/resume", post(resume))
-        .route("/schedules/{id}/run", post(run_now))
-        .route("/schedules/{id}/runs", get(list_runs))
-        .route("/schedules/{id}/preview", get(preview_schedule))
-        .route("/notifications", get(list_notifications))
-        .fallback(|| async { ApiError::NotFound("no such API route".into()) })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
-    Router::new()
-        .nest("/api/v1", api)
-        .route(
-            "/healthz",
-            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
-        )
-        .route("/openapi.json", get(|| async { Json(openapi::document()) }))
+    documented_routes()
+        .0
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -159,7 +184,8 @@ fn param<T: std::str::FromStr>(
     name: &str,
     what: &str,
 ) -> Result<Option<T>, ApiError> {
-    match params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+    // Present but empty is no number either: only an absent parameter takes the default.
+    match params.get(name).map(|v| v.trim()) {
         None => Ok(None),
         Some(v) => v.parse().map(Some).map_err(|_| {
             ApiError::Invalid(vec![FieldError::query(
@@ -172,7 +198,7 @@ fn param<T: std::str::FromStr>(
 }
 
 fn from_param(params: &HashMap<String, String>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    match params.get("from").map(|v| v.trim()).filter(|v| !v.is_empty()) {
+    match params.get("from").map(|v| v.trim()) {
         None => Ok(None),
         Some(v) => DateTime::parse_from_rfc3339(v).map(|t| Some(t.with_timezone(&Utc))).map_err(|_| {
             ApiError::Invalid(vec![FieldError::query(
@@ -184,178 +210,505 @@ fn from_param(params: &HashMap<String, String>) -> Result<Option<DateTime<Utc>>,
     }
 }
 
-/// Who the caller is and what this server accepts: the UI builds its persona choice and input limits from it.
-async fn me(State(s): State<AppState>, CallerExt(caller): CallerExt) -> Response {
-    use shared::services::schedules::{
-        DESCRIPTION_MAX, LIST_MAX, NAME_MAX, PREVIEW_MAX, QUERY_MAX,
-    };
-    Json(serde_json::json!({
-        "user": caller.user,
-        "role": caller.role,
-        "personas": s.services.config().personas,
-        "limits": {
-            "name_max": NAME_MAX,
-            "description_max": DESCRIPTION_MAX,
-            "query_max": QUERY_MAX,
-            "list_limit_max": LIST_MAX,
-            "preview_count_max": PREVIEW_MAX,
-        },
-    }))
-    .into_response()
+/// `?limit=&offset=` or `?limit=&cursor=`: one page of a list.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PageParams {
+    /// Items per page.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    limit: Option<u32>,
+    /// Items to skip (any `u32`). Not together with `cursor`.
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4_294_967_295_u32, default = 0)]
+    offset: Option<u32>,
+    /// The previous page's `next_cursor`: the page after it, read directly however deep (instead of `offset`).
+    cursor: Option<String>,
 }
 
+impl PageParams {
+    fn read(p: &HashMap<String, String>) -> Result<Self, ApiError> {
+        Ok(Self {
+            limit: param(p, "limit", "a whole number from 1 to 100")?,
+            offset: param(p, "offset", "a whole number, 0 or more")?,
+            cursor: p.get("cursor").cloned(),
+        })
+    }
+
+    fn query(self) -> PageQuery {
+        PageQuery {
+            limit: self.limit,
+            offset: self.offset,
+            cursor: self.cursor,
+        }
+    }
+}
+
+/// `?limit=&cursor=`: one page of a schedule's runs.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RunPageParams {
+    /// Runs per page; default the whole kept history (50).
+    #[param(minimum = 1, maximum = 100, default = 50)]
+    limit: Option<u32>,
+    /// The previous page's `next_cursor`: the runs after it.
+    cursor: Option<String>,
+}
+
+impl RunPageParams {
+    fn read(p: &HashMap<String, String>) -> Result<Self, ApiError> {
+        Ok(Self {
+            limit: param(p, "limit", "a whole number from 1 to 100")?,
+            cursor: p.get("cursor").cloned(),
+        })
+    }
+}
+
+/// `GET /api/v1/schedules?status=`: only schedules of this status.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ScheduleListParams {
+    /// The service parses it (case-insensitively), so its error names the statuses a list can have.
+    #[param(schema_with = listed_status_schema)]
+    status: Option<String>,
+}
+
+impl ScheduleListParams {
+    fn read(p: &HashMap<String, String>) -> Result<Self, ApiError> {
+        match p.get("status") {
+            Some(s) if s.trim().is_empty() => Err(ApiError::Invalid(vec![FieldError::query(
+                "status",
+                "enum",
+                "status must be one of ACTIVE, PAUSED, COMPLETED, FAILED (got an empty value)",
+            )])),
+            status => Ok(Self {
+                status: status.cloned(),
+            }),
+        }
+    }
+}
+
+/// Every status but `DELETED`: deleted schedules are never listed.
+fn listed_status_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            ScheduleStatus::ALL
+                .into_iter()
+                .filter(|s| *s != ScheduleStatus::Deleted)
+                .map(ScheduleStatus::as_str),
+        ))
+        .build()
+}
+
+/// `?count=&from=`: which upcoming runs to compute.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PreviewParams {
+    /// How many run times.
+    #[param(minimum = 1, maximum = 100, default = 10)]
+    count: Option<usize>,
+    /// Runs after this instant; default now.
+    from: Option<DateTime<Utc>>,
+}
+
+impl PreviewParams {
+    fn read(p: &HashMap<String, String>) -> Result<Self, ApiError> {
+        Ok(Self {
+            count: param(p, "count", "a whole number from 1 to 100")?,
+            from: from_param(p)?,
+        })
+    }
+}
+
+/// `GET /api/v1/me`: who the caller is and what this server accepts, so a client hard-codes neither.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    /// The authenticated user id.
+    pub user: String,
+    pub role: Role,
+    /// The personas a schedule may use (the server's `PERSONAS`).
+    pub personas: Vec<String>,
+    pub limits: InputLimits,
+}
+
+/// The input limits this server enforces (longer or larger values get 422).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InputLimits {
+    /// Most characters in a schedule's `name`.
+    pub name_max: usize,
+    /// Most characters in a schedule's `description`.
+    pub description_max: usize,
+    /// Most characters in a query (`user_query`, `query`).
+    pub query_max: usize,
+    /// Largest `limit` of a list page.
+    pub list_limit_max: u32,
+    /// Largest `count` of a preview.
+    pub preview_count_max: usize,
+}
+
+impl InputLimits {
+    pub const SERVED: Self = Self {
+        name_max: NAME_MAX,
+        description_max: DESCRIPTION_MAX,
+        query_max: QUERY_MAX,
+        list_limit_max: LIST_MAX,
+        preview_count_max: PREVIEW_MAX,
+    };
+}
+
+/// `GET /api/v1/schedules/{id}/runs`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunList {
+    /// Newest first; at most the configured run history (50 by default).
+    pub items: Vec<RunView>,
+    /// Pass as `cursor` to get the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+}
+
+/// The caller, and what this server accepts
+///
+/// The configured personas and the input limits, so a client needs no hard-coded list of either.
+#[utoipa::path(get, path = "/me", tag = "caller",
+    responses(
+        (status = 200, description = "The authenticated caller", body = MeView),
+        (status = 401, response = inline(Unauthorized)),
+    ))]
+async fn me(State(s): State<AppState>, CallerExt(caller): CallerExt) -> Json<MeView> {
+    Json(MeView {
+        user: caller.user,
+        role: caller.role,
+        personas: s.services.config().personas.clone(),
+        limits: InputLimits::SERVED,
+    })
+}
+
+/// Check a query's specificity
+///
+/// Scores the query's entities, time scope and conditions and suggests what would make it specific enough to
+/// schedule. With a `frequency`, also warns when its time window leaves gaps between runs.
+#[utoipa::path(post, path = "/schedules/validate", tag = "schedules", request_body = ValidateRequest,
+    responses(
+        (status = 200, description = "The query's score, findings and suggestions", body = QueryValidation),
+        (status = 400, response = inline(NotJson)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 413, response = inline(TooLarge)),
+        (status = 422, description = "A field is missing, too long, of the wrong type or unknown; or the persona is not configured", body = ValidationErrorBody),
+    ))]
 async fn validate(
     State(s): State<AppState>,
     CallerExt(_): CallerExt,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+    Body(body): Body,
+) -> Result<Json<QueryValidation>, ApiError> {
     let request: ValidateRequest = parse_body(&body)?;
-    Ok(Json(s.services.validate(request)?).into_response())
+    Ok(Json(s.services.validate(request)?))
 }
 
+/// Create a schedule
+///
+/// The query must be specific enough to schedule (see `POST /api/v1/schedules/validate`) and the persona one of
+/// the server's. The next run is computed from now in the schedule's time zone.
+#[utoipa::path(post, path = "/schedules", tag = "schedules", request_body = NewSchedule,
+    responses(
+        (status = 201, description = "Created", body = ScheduleView),
+        (status = 400, response = inline(NotJson)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 413, response = inline(TooLarge)),
+        (status = 422, description = "The definition breaks a rule: a field's type or length, an unknown persona, timing that does not parse (time, cron, time zone, a one-time instant in the past), or a query that is not specific enough", body = ValidationErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn create_schedule(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Body(body): Body,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<ScheduleView>), ApiError> {
     let input: NewSchedule = parse_body(&body)?;
     let created = s.services.create_schedule(&caller, input).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// List the caller's schedules (admins: everyone's)
+#[utoipa::path(get, path = "/schedules", tag = "schedules", params(PageParams, ScheduleListParams),
+    responses(
+        (status = 200, description = "One page, newest first", body = Listing<ScheduleView>),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 422, description = "A query parameter is out of range or unknown", body = ValidationErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn list_schedules(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Query(p): Params,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Listing<ScheduleView>>, ApiError> {
+    let page = PageParams::read(&p)?;
+    let filter = ScheduleListParams::read(&p)?;
     let query = ListQuery {
-        limit: param(&p, "limit", "a whole number from 1 to 100")?,
-        offset: param(&p, "offset", "a whole number, 0 or more")?,
-        cursor: p.get("cursor").cloned(),
-        status: p.get("status").cloned(),
+        limit: page.limit,
+        offset: page.offset,
+        cursor: page.cursor,
+        status: filter.status,
     };
-    Ok(Json(s.services.list_schedules(&caller, query).await?).into_response())
+    Ok(Json(s.services.list_schedules(&caller, query).await?))
 }
 
+/// One schedule
+#[utoipa::path(get, path = "/schedules/{id}", tag = "schedules", params(ScheduleIdParam),
+    responses(
+        (status = 200, description = "The schedule", body = ScheduleView),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn get_schedule(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    Ok(Json(s.services.get_schedule(&caller, &id).await?).into_response())
+) -> Result<Json<ScheduleView>, ApiError> {
+    Ok(Json(s.services.get_schedule(&caller, &id).await?))
 }
 
+/// Update a schedule
+///
+/// Absent fields stay as they are; a timing change recomputes the next run from now, and a frequency change
+/// drops the old frequency's fields.
+#[utoipa::path(patch, path = "/schedules/{id}", tag = "schedules", params(ScheduleIdParam), request_body = SchedulePatch,
+    responses(
+        (status = 200, description = "The updated schedule", body = ScheduleView),
+        (status = 400, response = inline(NotJson)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 409, description = "The schedule kept changing under this edit; try again", body = ErrorBody),
+        (status = 413, response = inline(TooLarge)),
+        (status = 422, description = "The edited definition breaks a rule (as for create), or a field does not apply to the frequency", body = ValidationErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn update_schedule(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
     Body(body): Body,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ScheduleView>, ApiError> {
     let patch: SchedulePatch = parse_body(&body)?;
-    Ok(Json(s.services.update_schedule(&caller, &id, patch).await?).into_response())
+    Ok(Json(s.services.update_schedule(&caller, &id, patch).await?))
 }
 
+/// Delete a schedule
+///
+/// A soft delete: the schedule never runs again and is hidden from every read.
+#[utoipa::path(delete, path = "/schedules/{id}", tag = "schedules", params(ScheduleIdParam),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 409, description = "The schedule kept changing under this request; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn delete_schedule(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<StatusCode, ApiError> {
     s.services.delete_schedule(&caller, &id).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }
 
+/// Pause an active schedule
+#[utoipa::path(post, path = "/schedules/{id}/pause", tag = "schedules", params(ScheduleIdParam),
+    responses(
+        (status = 200, description = "The paused schedule", body = ScheduleView),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 409, description = "The schedule is not active (already paused, completed or failed), or kept changing under this request", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn pause(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    Ok(Json(s.services.pause_schedule(&caller, &id).await?).into_response())
+) -> Result<Json<ScheduleView>, ApiError> {
+    Ok(Json(s.services.pause_schedule(&caller, &id).await?))
 }
 
+/// Resume a paused schedule or re-enable a failed one
+///
+/// The next run is computed from now; the failure counter starts again at zero.
+#[utoipa::path(post, path = "/schedules/{id}/resume", tag = "schedules", params(ScheduleIdParam),
+    responses(
+        (status = 200, description = "The active schedule", body = ScheduleView),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 409, description = "The schedule is not paused or failed, a one-time schedule's time has passed, or it kept changing under this request", body = ErrorBody),
+        (status = 422, description = "The stored definition no longer parses (e.g. its time zone left the tz database)", body = ValidationErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn resume(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    Ok(Json(s.services.resume_schedule(&caller, &id).await?).into_response())
+) -> Result<Json<ScheduleView>, ApiError> {
+    Ok(Json(s.services.resume_schedule(&caller, &id).await?))
 }
 
+/// Run a schedule now
+///
+/// Starts a manual run at once, whatever runs are in flight; when the engine cannot take it now, the dispatcher
+/// starts it later.
+#[utoipa::path(post, path = "/schedules/{id}/run", tag = "runs", params(ScheduleIdParam),
+    responses(
+        (status = 202, description = "The run, started or pending", body = RunView),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 409, description = "The schedule kept changing under this request; try again", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn run_now(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
     let run = s.services.run_view(s.services.run_now(&caller, &id).await?);
-    Ok((StatusCode::ACCEPTED, Json(run)).into_response())
+    Ok((StatusCode::ACCEPTED, Json(run)))
 }
 
+/// A schedule's runs, newest first
+#[utoipa::path(get, path = "/schedules/{id}/runs", tag = "runs", params(ScheduleIdParam, RunPageParams),
+    responses(
+        (status = 200, description = "The schedule's last runs", body = RunList),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 422, description = "`limit` is out of range or `cursor` is not one this API gave out", body = ValidationErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn list_runs(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
     Query(p): Params,
-) -> Result<Response, ApiError> {
-    let page = s.services.list_runs(&caller, &id, page_query(&p)?).await?;
-    let items: Vec<RunView> = page
+) -> Result<Json<RunList>, ApiError> {
+    let q = RunPageParams::read(&p)?;
+    let page = s
+        .services
+        .list_runs(
+            &caller,
+            &id,
+            PageQuery {
+                limit: q.limit,
+                offset: None,
+                cursor: q.cursor,
+            },
+        )
+        .await?;
+    let items = page
         .items
         .into_iter()
         .map(|run| s.services.run_view(run))
         .collect();
-    Ok(
-        Json(serde_json::json!({ "items": items, "next_cursor": page.next_cursor }))
-            .into_response(),
-    )
+    Ok(Json(RunList {
+        items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
-/// `limit`, `offset` and `cursor` of a listing.
-fn page_query(p: &HashMap<String, String>) -> Result<PageQuery, ApiError> {
-    Ok(PageQuery {
-        limit: param(p, "limit", "a whole number from 1 to 100")?,
-        offset: param(p, "offset", "a whole number, 0 or more")?,
-        cursor: p.get("cursor").cloned(),
-    })
-}
-
+/// Next run times of a schedule
+#[utoipa::path(get, path = "/schedules/{id}/preview", tag = "schedules", params(ScheduleIdParam, PreviewParams),
+    responses(
+        (status = 200, description = "The next run times", body = Preview),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 422, description = "A query parameter is out of range or not a date-time, or the stored definition no longer parses", body = ValidationErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn preview_schedule(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
     Query(p): Params,
-) -> Result<Response, ApiError> {
-    let count = param(&p, "count", "a whole number from 1 to 100")?;
-    let preview = s
-        .services
-        .preview_schedule(&caller, &id, count, from_param(&p)?)
-        .await?;
-    Ok(Json(preview).into_response())
+) -> Result<Json<Preview>, ApiError> {
+    let q = PreviewParams::read(&p)?;
+    Ok(Json(
+        s.services
+            .preview_schedule(&caller, &id, q.count, q.from)
+            .await?,
+    ))
 }
 
+/// Next run times of an unsaved definition
+#[utoipa::path(post, path = "/schedules/preview", tag = "schedules", params(PreviewParams), request_body = TimingInput,
+    responses(
+        (status = 200, description = "The next run times", body = Preview),
+        (status = 400, response = inline(NotJson)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 413, response = inline(TooLarge)),
+        (status = 422, description = "A query parameter is out of range, or the timing does not parse (time, cron, time zone, a one-time instant in the past)", body = ValidationErrorBody),
+    ))]
 async fn preview_definition(
     State(s): State<AppState>,
     CallerExt(_): CallerExt,
     Query(p): Params,
     Body(body): Body,
-) -> Result<Response, ApiError> {
-    let count = param(&p, "count", "a whole number from 1 to 100")?;
+) -> Result<Json<Preview>, ApiError> {
+    let q = PreviewParams::read(&p)?;
     let input: TimingInput = parse_body(&body)?;
-    Ok(Json(
-        s.services
-            .preview_definition(input, count, from_param(&p)?)?,
-    )
-    .into_response())
+    Ok(Json(s.services.preview_definition(input, q.count, q.from)?))
 }
 
+/// The caller's notifications, newest first (admins: everyone's)
+#[utoipa::path(get, path = "/notifications", tag = "notifications", params(PageParams),
+    responses(
+        (status = 200, description = "One page, newest first", body = Listing<Notification>),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 422, description = "A query parameter is out of range", body = ValidationErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
 async fn list_notifications(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Query(p): Params,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Listing<Notification>>, ApiError> {
+    let page = PageParams::read(&p)?;
     Ok(Json(
-        s.services
-            .list_notifications(&caller, page_query(&p)?)
-            .await?,
+        s.services.list_notifications(&caller, page.query()).await?,
+    ))
+}
+
+/// The schedule in the path (the handlers take it as `Path<String>`; this names and describes it).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct ScheduleIdParam {
+    /// A schedule id, `sch_<ULID>`.
+    id: String,
+}
+
+/// Liveness
+#[utoipa::path(get, path = "/healthz", tag = "service", security(()),
+    responses((status = 200, description = "The service is up", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// This document
+#[utoipa::path(get, path = "/openapi.json", tag = "service", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object)))]
+async fn openapi_json() -> Response {
+    static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+        openapi()
+            .to_json()
+            .expect("the OpenAPI document serializes")
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
     )
-    .into_response())
+        .into_response()
 }
 
 /// The API router plus the web UI at `/`.

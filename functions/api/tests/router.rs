@@ -113,13 +113,10 @@ async fn every_api_route_needs_a_valid_token_and_says_why_in_json() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         me,
-        json!({
-            "user": "alice",
-            "role": "analyst",
-            "personas": ["soc_analyst", "ciso"],
-            "limits": {"name_max": 200, "description_max": 2000, "query_max": 4000,
-                       "list_limit_max": 100, "preview_count_max": 100},
-        })
+        json!({"user": "alice", "role": "analyst", "personas": ["soc_analyst", "ciso"],
+               "limits": {"name_max": 200, "description_max": 2000, "query_max": 4000,
+                          "list_limit_max": 100, "preview_count_max": 100}}),
+        "the UI reads the personas and the limits from exactly this shape"
     );
     let (status, _) = call(&app, None, Method::GET, "/healthz", None).await;
     assert_eq!(status, StatusCode::OK, "health needs no token");
@@ -238,6 +235,38 @@ async fn bad_bodies_get_field_level_errors() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "deleted schedules are never listed"
     );
+    // A parameter that is present must be valid: empty is not "the default" (the document says integer, enum,
+    // date-time, and a client that sends nothing gets the default).
+    for uri in [
+        "/api/v1/schedules?limit=",
+        "/api/v1/schedules?offset=",
+        "/api/v1/schedules?status=",
+        "/api/v1/notifications?limit=",
+        "/api/v1/schedules/preview?count=",
+        "/api/v1/schedules/preview?from=",
+    ] {
+        let method = if uri.contains("/preview") {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let timing = json!({"frequency": "daily", "scheduled_time": "08:00"}).to_string();
+        let (status, body) = call(&app, Some(ALICE), method, uri, Some(timing)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{uri}: {body}");
+        let name = uri.rsplit('?').next().unwrap().trim_end_matches('=');
+        assert_eq!(body["detail"][0]["loc"], json!(["query", name]), "{uri}");
+    }
+    // Any u32 offset is a page (empty past the end), as documented.
+    let (status, body) = call(
+        &app,
+        Some(ALICE),
+        Method::GET,
+        "/api/v1/schedules?offset=4294967295",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["items"], json!([]));
 }
 
 #[tokio::test]
@@ -256,6 +285,13 @@ async fn oversized_bodies_get_413_and_write_nothing() {
     assert!(body["detail"].is_string());
     let (_, list) = call(&app, Some(ALICE), Method::GET, "/api/v1/schedules", None).await;
     assert_eq!(list["total"], 0);
+    // Every route that reads a body answers 413 in the same JSON shape.
+    for uri in ["/api/v1/schedules/validate", "/api/v1/schedules/preview"] {
+        let (status, body) =
+            call(&app, Some(ALICE), Method::POST, uri, Some(big.to_string())).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{uri}");
+        assert!(body["detail"].is_string(), "{uri}: {body}");
+    }
 }
 
 #[tokio::test]
@@ -443,28 +479,127 @@ async fn lifecycle_conflicts_are_409_and_unknown_routes_and_methods_are_json() {
     assert!(body["detail"].is_string());
 }
 
+/// The operations of the document, as `(METHOD, path template)`.
+fn documented_operations(doc: &Value) -> Vec<(String, String)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "patch", "put", "delete"].contains(&method.as_str()) {
+                ops.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    ops.sort();
+    ops
+}
+
 #[tokio::test]
-async fn the_openapi_document_lists_every_route() {
+async fn every_route_the_router_serves_is_in_the_document_with_its_responses() {
     let app = app();
     let (status, doc) = call(&app, None, Method::GET, "/openapi.json", None).await;
     assert_eq!(status, StatusCode::OK);
-    let paths = doc["paths"].as_object().unwrap();
-    for p in [
+    assert_eq!(doc["openapi"], "3.1.0");
+
+    // Given a schedule to act on, when every operation is called the way a client would (the delete last)...
+    let (status, created) = call(
+        &app,
+        Some(ALICE),
+        Method::POST,
         "/api/v1/schedules",
-        "/api/v1/schedules/validate",
-        "/api/v1/schedules/preview",
-        "/api/v1/schedules/{id}",
-        "/api/v1/schedules/{id}/pause",
-        "/api/v1/schedules/{id}/resume",
-        "/api/v1/schedules/{id}/run",
-        "/api/v1/schedules/{id}/runs",
-        "/api/v1/schedules/{id}/preview",
-        "/api/v1/notifications",
-    ] {
+        Some(new_schedule()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let timing = json!({"frequency": "daily", "scheduled_time": "08:00"}).to_string();
+    let calls: Vec<(Method, &str, Option<String>)> = vec![
+        (Method::GET, "/healthz", None),
+        (Method::GET, "/openapi.json", None),
+        (Method::GET, "/api/v1/me", None),
+        (Method::GET, "/api/v1/schedules", None),
+        (Method::POST, "/api/v1/schedules", Some(new_schedule())),
+        (
+            Method::POST,
+            "/api/v1/schedules/validate",
+            Some(json!({"query": QUERY}).to_string()),
+        ),
+        (Method::POST, "/api/v1/schedules/preview", Some(timing)),
+        (Method::GET, "/api/v1/schedules/{id}", None),
+        (
+            Method::PATCH,
+            "/api/v1/schedules/{id}",
+            Some(json!({"name": "Renamed"}).to_string()),
+        ),
+        (Method::POST, "/api/v1/schedules/{id}/pause", None),
+        (Method::POST, "/api/v1/schedules/{id}/resume", None),
+        (Method::POST, "/api/v1/schedules/{id}/run", None),
+        (Method::GET, "/api/v1/schedules/{id}/runs", None),
+        (Method::GET, "/api/v1/schedules/{id}/preview", None),
+        (Method::GET, "/api/v1/notifications", None),
+        (Method::DELETE, "/api/v1/schedules/{id}", None),
+    ];
+    // ...the document lists exactly these operations...
+    let mut called: Vec<(String, String)> = calls
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    called.sort();
+    assert_eq!(documented_operations(&doc), called);
+    for (method, template, body) in calls {
+        let op = &doc["paths"][template][method.as_str().to_lowercase()];
+        let uri = template.replace("{id}", &id);
+        let (status, answer) = call(&app, Some(ALICE), method.clone(), &uri, body).await;
+        // ...each answers with a success the document describes, with a schema unless it has no body...
+        assert!(status.is_success(), "{method} {uri}: {status} {answer}");
+        let ok = &op["responses"][status.as_str()];
         assert!(
-            paths.contains_key(p),
-            "{p} missing from the OpenAPI document"
+            ok.is_object(),
+            "{method} {template}: {status} is not documented"
         );
+        if status != StatusCode::NO_CONTENT {
+            assert!(
+                ok["content"]["application/json"]["schema"].is_object(),
+                "{method} {template}: {status} has no schema"
+            );
+        }
+        // ...and every route behind a token documents its 401, every route with a body its 400, 413 and 422,
+        // every route on one schedule its 404.
+        let responses = op["responses"].as_object().unwrap();
+        let mut expected = Vec::new();
+        if template.starts_with("/api/") {
+            expected.push("401");
+        }
+        if op["requestBody"].is_object() {
+            expected.extend(["400", "413", "422"]);
+        }
+        if template.contains("{id}") {
+            expected.push("404");
+        }
+        for code in expected {
+            let documented = &responses[code]["content"]["application/json"]["schema"];
+            assert!(
+                documented.is_object(),
+                "{method} {template}: {code} is not documented"
+            );
+        }
+    }
+
+    // A method the document does not list for a path is a 405, never served.
+    for path in doc["paths"].as_object().unwrap().keys() {
+        let uri = path.replace("{id}", &id);
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ] {
+            if doc["paths"][path][method.as_str().to_lowercase()].is_object() {
+                continue;
+            }
+            let (status, _) = call(&app, Some(ALICE), method.clone(), &uri, None).await;
+            assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        }
     }
 }
 
@@ -508,4 +643,99 @@ async fn every_ui_module_is_served_as_javascript_beside_the_api() {
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+}
+
+#[test]
+fn every_reference_in_the_document_resolves() {
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let doc = serde_json::to_value(api::openapi()).unwrap();
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 50, "{} references", found.len());
+    for r in found {
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{r} is not local"));
+        assert!(doc.pointer(pointer).is_some(), "{r} does not resolve");
+    }
+}
+
+#[tokio::test]
+async fn the_document_states_the_limits_the_service_enforces() {
+    use shared::services::schedules::{
+        DESCRIPTION_MAX, LIST_MAX, NAME_MAX, PREVIEW_MAX, QUERY_MAX,
+    };
+    let doc = serde_json::to_value(api::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for body in ["NewSchedule", "SchedulePatch"] {
+        let p = &schemas[body]["properties"];
+        assert_eq!(p["name"]["maxLength"], NAME_MAX, "{body}");
+        assert_eq!(p["name"]["minLength"], 1, "{body}");
+        assert_eq!(p["description"]["maxLength"], DESCRIPTION_MAX, "{body}");
+        assert_eq!(p["user_query"]["maxLength"], QUERY_MAX, "{body}");
+        assert_eq!(
+            schemas[body]["additionalProperties"], false,
+            "{body}: unknown fields are 422"
+        );
+    }
+    assert_eq!(
+        schemas["ValidateRequest"]["properties"]["query"]["maxLength"],
+        QUERY_MAX
+    );
+    assert_eq!(
+        schemas["NewSchedule"]["required"],
+        json!(["name", "user_query", "persona", "frequency"])
+    );
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} has no {name}"))["schema"]
+            .clone()
+    };
+    for path in ["/api/v1/schedules", "/api/v1/notifications"] {
+        assert_eq!(param(path, "get", "limit")["maximum"], LIST_MAX, "{path}");
+        assert_eq!(param(path, "get", "limit")["minimum"], 1, "{path}");
+    }
+    assert_eq!(
+        param("/api/v1/schedules", "get", "status")["enum"],
+        json!(["ACTIVE", "PAUSED", "COMPLETED", "FAILED"])
+    );
+    assert_eq!(
+        param("/api/v1/schedules/{id}/preview", "get", "count")["maximum"],
+        PREVIEW_MAX
+    );
+    assert_eq!(
+        param("/api/v1/schedules/preview", "post", "count")["maximum"],
+        PREVIEW_MAX
+    );
+    assert_eq!(
+        schemas["Frequency"]["enum"],
+        json!(["once", "daily", "weekly", "monthly", "custom"])
+    );
+    assert_eq!(schemas["DayOfWeek"]["enum"].as_array().unwrap().len(), 7);
+    assert_eq!(schemas["DayOfMonth"]["oneOf"][0]["maximum"], 31);
+    assert_eq!(schemas["Role"]["enum"], json!(["analyst", "admin"]));
+    // Fields a run view always sends, as null when unset, are nullable.
+    assert_eq!(
+        schemas["RunView"]["properties"]["session_url"]["type"],
+        json!(["string", "null"])
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
 }

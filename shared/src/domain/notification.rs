@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Stored notifications expire after this many days.
 pub const NOTIFICATION_RETENTION_DAYS: i64 = 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum NotificationEvent {
     InvestigationCompleted,
@@ -28,7 +28,7 @@ impl NotificationEvent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notification {
     pub id: NotificationId,
     pub event: NotificationEvent,

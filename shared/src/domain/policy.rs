@@ -11,7 +11,7 @@ pub const MAX_CONSECUTIVE_FAILURES: u32 = 5;
 pub const DEFAULT_RUN_HISTORY: u32 = 50;
 
 /// Why a schedule was disabled (`FAILED`). Shown with the schedule and in its `schedule-disabled` notification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum DisabledReason {
     /// Its last [`MAX_CONSECUTIVE_FAILURES`] runs failed.

@@ -7,7 +7,7 @@ use crate::ports::StoreError;
 use serde::Serialize;
 
 /// One problem with one input field, in the shape FastAPI-style clients expect (`{loc, msg, type}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub loc: Vec<String>,
     pub msg: String,

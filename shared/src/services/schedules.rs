@@ -22,36 +22,55 @@ pub const PREVIEW_MAX: usize = 100;
 const WRITE_RETRIES: usize = 5;
 
 /// `POST /api/v1/schedules`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSchedule {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
+    /// The investigation question (also accepted as `query`); it must pass the specificity check.
     #[serde(alias = "query")]
+    #[schema(min_length = 1, max_length = 4000)]
     pub user_query: String,
+    /// One of the server's configured personas (`GET /api/v1/me` lists them).
+    #[schema(example = "soc_analyst")]
     pub persona: String,
     pub frequency: Frequency,
+    /// `HH:MM` local time; for `once` also a full ISO-8601 date-time in the future. Not used by `custom`.
     #[serde(default)]
+    #[schema(example = "08:00")]
     pub scheduled_time: Option<String>,
+    /// Weekly schedules only.
     #[serde(default)]
     pub day_of_week: Option<DayOfWeek>,
+    /// Monthly schedules only.
     #[serde(default)]
     pub day_of_month: Option<DayOfMonth>,
+    /// Custom schedules only: 5-field crontab (Vixie semantics) or `@hourly`/`@daily`/`@weekly`/`@monthly`/`@yearly`.
     #[serde(default)]
+    #[schema(example = "0 8 * * 1-5")]
     pub cron_expression: Option<String>,
+    /// IANA time zone; absent or empty: the server's `DEFAULT_TIMEZONE`.
     #[serde(default)]
+    #[schema(example = "Europe/Berlin")]
     pub timezone: Option<String>,
 }
 
 /// `PATCH /api/v1/schedules/{id}`: absent fields stay as they are.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SchedulePatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
+    /// Also accepted as `query`.
     #[serde(alias = "query")]
+    #[schema(min_length = 1, max_length = 4000)]
     pub user_query: Option<String>,
+    /// One of the server's configured personas (`GET /api/v1/me` lists them).
     pub persona: Option<String>,
     pub frequency: Option<Frequency>,
     pub scheduled_time: Option<String>,
@@ -73,7 +92,7 @@ impl SchedulePatch {
 }
 
 /// The timing fields alone, for previewing an unsaved definition.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimingInput {
     pub frequency: Frequency,
@@ -90,10 +109,12 @@ pub struct TimingInput {
 }
 
 /// `POST /api/v1/schedules/validate`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValidateRequest {
+    /// Also accepted as `user_query`.
     #[serde(alias = "user_query")]
+    #[schema(min_length = 1, max_length = 4000)]
     pub query: String,
     #[serde(default)]
     pub persona: Option<String>,
@@ -128,14 +149,14 @@ pub struct RunPage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Preview {
     pub timezone: String,
     pub schedule_description: String,
     pub runs: Vec<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Listing<T> {
     pub items: Vec<T>,
     pub total: u64,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// A schedule as the API shows it: every stored field plus a description of when it runs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScheduleView {
     #[serde(flatten)]
     pub schedule: Schedule,
@@ -27,7 +27,7 @@ impl ScheduleView {
 }
 
 /// A run as the API shows it: the outcome and its timing, without the dispatcher's bookkeeping.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RunView {
     pub run_id: RunId,
     pub schedule_id: ScheduleId,

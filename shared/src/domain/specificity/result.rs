@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// The result of [`validate_query`](super::validate_query), returned as-is by `POST /api/v1/schedules/validate`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QueryValidation {
     pub valid: bool,
     /// 0–100: the sum of the three dimensions' points.
@@ -23,7 +23,7 @@ pub struct QueryValidation {
 }
 
 /// The three dimensions of specificity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Dimension {
     Entities,
@@ -42,7 +42,7 @@ impl Dimension {
 }
 
 /// Per-dimension findings.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Dimensions {
     pub entities: DimensionFindings,
     pub time_scope: DimensionFindings,
@@ -50,7 +50,7 @@ pub struct Dimensions {
 }
 
 /// How convincing a dimension's evidence is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Evidence {
     Absent,
@@ -61,7 +61,7 @@ pub enum Evidence {
 }
 
 /// What one dimension found.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DimensionFindings {
     pub found: bool,
     pub evidence: Evidence,
@@ -76,7 +76,7 @@ pub struct DimensionFindings {
 }
 
 /// One thing found in the query.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Finding {
     pub kind: FindingKind,
     /// The value as written (for an event ID or a table, the ID or the table's canonical name).
@@ -117,7 +117,7 @@ impl Finding {
 }
 
 /// What kind of thing a [`Finding`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingKind {
     // Entities.
@@ -182,7 +182,7 @@ pub enum FindingKind {
 
 /// The query's lookback: the first time scope with a known length, in the order the query mentions them (later
 /// ones are usually baselines or sub-windows, e.g. "... in the last 24 hours, compared with the last 30 days").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TimeWindow {
     pub seconds: u64,
     pub hours: f64,

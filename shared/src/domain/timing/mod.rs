@@ -36,7 +36,7 @@ pub use rules::TimingRule;
 use chrono::Weekday;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Frequency {
     Once,
@@ -58,7 +58,7 @@ impl Frequency {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DayOfWeek {
     Monday,
@@ -106,23 +106,28 @@ impl<'de> Deserialize<'de> for DayOfMonth {
         #[serde(untagged)]
         enum Raw {
             Num(i64),
+            // JSON Schema's `integer` includes `20.0`.
+            Float(f64),
             Text(String),
         }
         let invalid = || serde::de::Error::custom("day_of_month must be 1-31 or \"last\"");
         match Raw::deserialize(d)? {
             Raw::Num(n) if (1..=31).contains(&n) => Ok(Self::Day(n as u8)),
+            Raw::Float(f) if f.fract() == 0.0 && (1.0..=31.0).contains(&f) => {
+                Ok(Self::Day(f as u8))
+            }
             Raw::Text(t) if t.eq_ignore_ascii_case("last") => Ok(Self::Last),
             Raw::Text(t) => match t.trim().parse::<i64>() {
                 Ok(n) if (1..=31).contains(&n) => Ok(Self::Day(n as u8)),
                 _ => Err(invalid()),
             },
-            Raw::Num(_) => Err(invalid()),
+            Raw::Num(_) | Raw::Float(_) => Err(invalid()),
         }
     }
 }
 
 /// The timing fields of a schedule as the user gave them. [`TimingRule::parse`] validates them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimingSpec {
     pub frequency: Frequency,
     /// `"HH:MM"` local time (daily/weekly/monthly, and `once` meaning "the next such time"), or for `once` a full
