@@ -40,6 +40,8 @@ const ALICE: &str = "3f6c2a1e-9b7d-4c55-8e2a-1d4b6f0c9a77";
 const FIXTURE_SCHEDULE_ID: &str = "sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY";
 /// The schedule `events/api/create-schedule.json` creates.
 const SCHEDULE_NAME: &str = "Failed admin sign-ins";
+/// `MAX_TICK_SECS`: what bounds a tick whose invocation has no usable deadline.
+const MAX_TICK: std::time::Duration = aws_wiring::config::DEFAULT_MAX_TICK;
 
 // ---------------------------------------------------------------------------------------------------------------
 // moto, queues and fixtures
@@ -191,7 +193,12 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     );
 
     // Then the dispatcher's minute tick claims and starts it.
-    let report = dispatcher::handle(&dispatcher_services, tick("dispatcher/tick.json")?).await?;
+    let report = dispatcher::handle(
+        &dispatcher_services,
+        MAX_TICK,
+        tick("dispatcher/tick.json")?,
+    )
+    .await?;
     assert_eq!(
         (
             report.claimed,
@@ -248,8 +255,12 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     }
 
     // Then the status checker's tick records the completion and publishes it.
-    let report =
-        status_checker::handle(&checker_services, tick("status-checker/tick.json")?).await?;
+    let report = status_checker::handle(
+        &checker_services,
+        MAX_TICK,
+        tick("status-checker/tick.json")?,
+    )
+    .await?;
     assert_eq!(
         (
             report.checked,
@@ -322,8 +333,12 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     assert_eq!(listed["items"][0]["event"], "investigation-completed");
 
     // And the outbox is empty: another tick publishes nothing twice.
-    let again =
-        status_checker::handle(&checker_services, tick("status-checker/tick.json")?).await?;
+    let again = status_checker::handle(
+        &checker_services,
+        MAX_TICK,
+        tick("status-checker/tick.json")?,
+    )
+    .await?;
     assert_eq!(
         (again.checked, again.notifications_sent),
         (0, 0),
@@ -408,8 +423,8 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
     // When the same minute's tick reaches both at once.
     let dispatching = Instant::now();
     let (a, b) = tokio::join!(
-        dispatcher::handle(&first, tick("dispatcher/tick.json")?),
-        dispatcher::handle(&second, tick("dispatcher/tick.json")?),
+        dispatcher::handle(&first, MAX_TICK, tick("dispatcher/tick.json")?),
+        dispatcher::handle(&second, MAX_TICK, tick("dispatcher/tick.json")?),
     );
     let (a, b) = (a?, b?);
     let dispatching = dispatching.elapsed();
@@ -479,7 +494,7 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
     assert_eq!(sessions.len(), burst, "one distinct engine session per run");
 
     // And a later tick finds nothing left to claim.
-    let later = dispatcher::handle(&first, tick("dispatcher/tick.json")?).await?;
+    let later = dispatcher::handle(&first, MAX_TICK, tick("dispatcher/tick.json")?).await?;
     assert_eq!((later.claimed, later.started), (0, 0), "{later:?}");
     engine.shutdown().await;
     Ok(())

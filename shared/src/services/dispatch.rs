@@ -39,6 +39,8 @@ pub struct DispatchReport {
     pub recovered: u64,
     /// Candidates that could not be processed (store errors, broken definitions); they are retried next tick.
     pub errors: u64,
+    /// The tick stopped claiming because its deadline passed; what is still due waits for the next tick.
+    pub stopped_at_deadline: bool,
 }
 
 /// What happened to one start attempt.
@@ -108,7 +110,11 @@ impl Services {
 
         // 2. Due schedules, batch by batch. Claimed schedules move out of the due range, so each query returns
         //    new candidates; a batch that claims nothing ends the loop (no spinning on a stuck candidate).
-        while !past_deadline() {
+        loop {
+            if past_deadline() {
+                report.stopped_at_deadline = true;
+                break;
+            }
             let due = self
                 .store
                 .due_schedules(now, self.config.batch_size)

@@ -9,6 +9,7 @@ use crate::ports::{EngineError, SessionState, WriteOutcome};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
+use std::time::Instant;
 
 /// Finishing retries when the schedule was modified concurrently (an edit, another run finishing).
 const FINISH_RETRIES: usize = 8;
@@ -26,6 +27,8 @@ pub struct CheckReport {
     /// Polls that failed transiently (engine down); those runs are polled again next tick.
     pub poll_errors: u64,
     pub notifications_sent: u64,
+    /// The tick stopped fetching running investigations because its deadline passed; the rest wait for the next.
+    pub stopped_at_deadline: bool,
 }
 
 enum Checked {
@@ -38,10 +41,19 @@ enum Checked {
 }
 
 impl Services {
+    /// Stops fetching new batches after `deadline` (a Lambda's remaining time); polls already begun finish.
     #[tracing::instrument(skip_all, fields(now = %now))]
-    pub async fn check_runs(&self, now: DateTime<Utc>) -> Result<CheckReport, ServiceError> {
+    pub async fn check_runs(
+        &self,
+        now: DateTime<Utc>,
+        deadline: Option<Instant>,
+    ) -> Result<CheckReport, ServiceError> {
         let mut report = CheckReport::default();
         loop {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                report.stopped_at_deadline = true;
+                break;
+            }
             let running = self
                 .store
                 .runs_with_work(WorkKind::Poll, now, self.config.batch_size)

@@ -431,7 +431,7 @@ async fn a_rejected_start_fails_at_once_and_notifies() -> R {
         Some(RunErrorKind::EngineRejected)
     );
     assert_eq!(run.work, Some(WorkKind::Notify));
-    let report = w.services.check_runs(w.now()).await?;
+    let report = w.services.check_runs(w.now(), None).await?;
     assert_eq!(report.notifications_sent, 1);
     let published = w.notifier.published();
     assert_eq!(published[0].event, NotificationEvent::InvestigationFailed);
@@ -447,7 +447,7 @@ async fn a_completed_run_records_duration_summary_and_notifies() -> R {
     let run = w.services.run_now(&alice, &id).await?;
     let session = run.session_id.clone().unwrap();
     w.clock.advance(Duration::minutes(3));
-    assert_eq!(w.services.check_runs(w.now()).await?.still_running, 1);
+    assert_eq!(w.services.check_runs(w.now(), None).await?.still_running, 1);
     w.engine.set_session(
         &session,
         Ok(SessionState::Completed {
@@ -456,7 +456,7 @@ async fn a_completed_run_records_duration_summary_and_notifies() -> R {
         }),
     );
     w.clock.advance(Duration::minutes(5));
-    let report = w.services.check_runs(w.now()).await?;
+    let report = w.services.check_runs(w.now(), None).await?;
     assert_eq!((report.completed, report.notifications_sent), (1, 1));
     let done = runs(&w, &id).await.remove(0);
     assert_eq!(done.status, RunStatus::Completed);
@@ -504,7 +504,7 @@ async fn five_consecutive_failures_disable_the_schedule_until_resumed() -> R {
             }),
         );
         w.clock.advance(Duration::minutes(5));
-        w.services.check_runs(w.now()).await?;
+        w.services.check_runs(w.now(), None).await?;
         let s = w.services.get_schedule(&alice, &id).await?.schedule;
         assert_eq!(s.consecutive_failures, i + 1);
         let expected = if i < 4 {
@@ -557,7 +557,7 @@ async fn a_completed_run_resets_the_failure_counter() -> R {
         };
         w.engine.set_session(&session, Ok(state));
         w.clock.advance(Duration::minutes(5));
-        w.services.check_runs(w.now()).await?;
+        w.services.check_runs(w.now(), None).await?;
     }
     assert_eq!(
         w.services
@@ -592,7 +592,7 @@ async fn a_once_schedule_completes_after_its_run() -> R {
         }),
     );
     w.clock.advance(Duration::minutes(5));
-    w.services.check_runs(w.now()).await?;
+    w.services.check_runs(w.now(), None).await?;
     assert_eq!(
         w.services.get_schedule(&alice, &id).await?.schedule.status,
         ScheduleStatus::Completed
@@ -607,9 +607,9 @@ async fn a_run_past_its_timeout_fails_as_timed_out() -> R {
     let id = w.create(&alice, daily("A", "08:00")).await?;
     w.services.run_now(&alice, &id).await?;
     w.clock.advance(Duration::minutes(119));
-    assert_eq!(w.services.check_runs(w.now()).await?.still_running, 1);
+    assert_eq!(w.services.check_runs(w.now(), None).await?.still_running, 1);
     w.clock.advance(Duration::minutes(2));
-    assert_eq!(w.services.check_runs(w.now()).await?.timed_out, 1);
+    assert_eq!(w.services.check_runs(w.now(), None).await?.timed_out, 1);
     let run = runs(&w, &id).await.remove(0);
     assert_eq!(run.error.map(|e| e.kind), Some(RunErrorKind::TimedOut));
     Ok(())
@@ -765,7 +765,7 @@ async fn runs_and_notifications_link_their_session_when_a_template_is_configured
             finished_at: None,
         }),
     );
-    w.services.check_runs(w.now()).await?;
+    w.services.check_runs(w.now(), None).await?;
     // So do the notification the subscribers got and the one stored for the notifications list.
     let published = w.notifier.published();
     assert_eq!(published.len(), 1);
@@ -828,7 +828,7 @@ async fn a_schedule_whose_stored_definition_no_longer_parses_is_disabled_once_an
     let again = w.services.dispatch_due(w.now(), None).await?;
     assert_eq!((again.claimed, again.failed, again.errors), (0, 0, 0));
     // The owner hears about it.
-    w.services.check_runs(w.now()).await?;
+    w.services.check_runs(w.now(), None).await?;
     let events: Vec<_> = w.notifier.published().iter().map(|n| n.event).collect();
     assert_eq!(
         events,
