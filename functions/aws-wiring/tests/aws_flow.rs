@@ -74,6 +74,27 @@ fn fixture(path: &str) -> Result<String> {
 }
 
 /// A tick from `events/` as the Lambda runtime hands it over (a local context: no deadline).
+/// `events/with-schedule.sh <id> events/<path>`'s output.
+fn with_schedule(id: &str, path: &str) -> Result<String> {
+    let events = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let out = std::process::Command::new("sh")
+        .arg(events.join("with-schedule.sh"))
+        .arg(id)
+        .arg(events.join(path))
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "with-schedule.sh {id} {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)?;
+    ensure!(
+        text.contains(id) && !text.contains(FIXTURE_SCHEDULE_ID),
+        "with-schedule.sh left the fixture's id in {path}"
+    );
+    Ok(text)
+}
+
 fn tick(path: &str) -> Result<LambdaEvent<CloudWatchEvent>> {
     let event: CloudWatchEvent = serde_json::from_str(&fixture(path)?)
         .with_context(|| format!("{path} is not an EventBridge scheduled event"))?;
@@ -81,16 +102,17 @@ fn tick(path: &str) -> Result<LambdaEvent<CloudWatchEvent>> {
 }
 
 /// Sends `events/api/{file}.json` through lambda_http's conversion and the API router, with the fixtures'
-/// schedule id replaced by `schedule_id` when given. Returns the status and the JSON body.
+/// schedule id replaced by `schedule_id` when given, by `events/with-schedule.sh` (the one-liner the README
+/// shows). Returns the status and the JSON body.
 async fn api_call(
     router: &axum::Router,
     file: &str,
     schedule_id: Option<&str>,
 ) -> Result<(u16, Value)> {
-    let mut text = fixture(&format!("api/{file}.json"))?;
-    if let Some(id) = schedule_id {
-        text = text.replace(FIXTURE_SCHEDULE_ID, id);
-    }
+    let text = match schedule_id {
+        None => fixture(&format!("api/{file}.json"))?,
+        Some(id) => with_schedule(id, &format!("api/{file}.json"))?,
+    };
     let request = lambda_http::request::from_str(&text)
         .with_context(|| format!("{file}.json is not an API Gateway request"))?;
     let response = router
