@@ -134,6 +134,23 @@ impl RuntimeApi {
     }
 }
 
+impl RuntimeApi {
+    /// Invokes with `payload` and `deadline_ms` and gives the function's response; an error answer, an init
+    /// failure or no answer within `wait` is an error that says which.
+    pub async fn call(
+        &self,
+        payload: &str,
+        deadline_ms: u64,
+        wait: Duration,
+    ) -> Result<serde_json::Value, String> {
+        let request = self.invoke(payload, deadline_ms);
+        match self.answer(&request, wait).await? {
+            Answer::Response(value) => Ok(value),
+            Answer::Error(e) => Err(format!("the invocation failed: {e}")),
+        }
+    }
+}
+
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
         self.server.abort();

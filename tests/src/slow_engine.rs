@@ -2,8 +2,9 @@
 //! tests can see what a tick does when its time runs out in the middle, without sleeping in the test itself.
 
 use async_trait::async_trait;
-use shared::adapters::memory::ScriptedEngine;
+use shared::adapters::memory::{MemoryWorld, ScriptedEngine};
 use shared::ports::{EngineError, InvestigationEngine, SessionState, StartRequest};
+use shared::services::Services;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -30,4 +31,18 @@ impl InvestigationEngine for AnswersAfter {
         self.wait().await;
         self.inner.session(session_id).await
     }
+}
+
+/// `world`'s services (same store, notifier, clock and configuration) on its engine answering only after `until`.
+pub fn services_answering_after(world: &MemoryWorld, until: Instant) -> Services {
+    Services::new(
+        world.store.clone(),
+        Arc::new(AnswersAfter {
+            inner: world.engine.clone(),
+            until,
+        }),
+        world.notifier.clone(),
+        world.clock.clone(),
+        world.services.config().clone(),
+    )
 }

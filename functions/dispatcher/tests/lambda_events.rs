@@ -9,11 +9,9 @@ use chrono::{TimeZone, Utc};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use shared::adapters::memory::{MemoryWorld, analyst, daily_schedule};
 use shared::config::ServiceConfig;
-use shared::services::Services;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tests::slow_engine::AnswersAfter;
+use tests::slow_engine::services_answering_after;
 
 /// `MAX_TICK_SECS` in these tests.
 const MAX_TICK: Duration = Duration::from_secs(45);
@@ -149,17 +147,7 @@ async fn a_deadline_that_passes_mid_tick_stops_the_claiming_and_says_so() -> Res
         "dispatcher/tick.json",
         Some(margin + Duration::from_millis(200)),
     )?;
-    let engine = Arc::new(AnswersAfter {
-        inner: w.engine.clone(),
-        until: Instant::now() + Duration::from_millis(250),
-    });
-    let services = Services::new(
-        w.store.clone(),
-        engine,
-        w.notifier.clone(),
-        w.clock.clone(),
-        w.services.config().clone(),
-    );
+    let services = services_answering_after(&w, Instant::now() + Duration::from_millis(250));
 
     let (_guard, logs) = tests::logs::capture();
     let report = dispatcher::handle(&services, MAX_TICK, tick).await?;

@@ -12,9 +12,7 @@ use shared::adapters::sandbox_engine::{SandboxConfig, SandboxEngine};
 use shared::domain::{RunStatus, ScheduleId};
 use shared::ports::{InvestigationEngine, ScheduleStore, SessionState};
 use std::time::Duration;
-use tests::runtime_api::{
-    Answer, CARGO_LAMBDA_DEADLINE_MS, RuntimeApi, lambda_deadline, once_schedule,
-};
+use tests::runtime_api::{CARGO_LAMBDA_DEADLINE_MS, RuntimeApi, lambda_deadline, once_schedule};
 
 const TICK: &str = include_str!("../../../events/dispatcher/tick.json");
 const WAIT: Duration = Duration::from_secs(60);
@@ -55,10 +53,8 @@ async fn the_binary_claims_a_due_once_schedule_under_cargo_lambdas_deadline_and_
                 .insert_schedule(&once_schedule(&id, "alice", due))
                 .await?;
 
-            let request = api.invoke(TICK, deadline_ms);
-            let report = match api.answer(&request, WAIT).await {
-                Ok(Answer::Response(report)) => report,
-                Ok(Answer::Error(e)) => bail!("{name}: the tick failed: {e}"),
+            let report = match api.call(TICK, deadline_ms, WAIT).await {
+                Ok(report) => report,
                 Err(e) => bail!("{name}: {e}"),
             };
             ensure!(

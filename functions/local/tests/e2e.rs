@@ -163,6 +163,27 @@ impl Runner {
         }
     }
 
+    /// Alice creates a daily schedule `name` and runs it now; returns its id once the run has completed.
+    async fn run_now_to_completion(&self, name: &str) -> Result<String> {
+        let (status, created) = self
+            .call(ALICE, "POST", "/api/v1/schedules", Some(daily(name, QUERY)))
+            .await?;
+        ensure!(status == StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().context("id")?.to_owned();
+        let (status, run) = self
+            .call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None)
+            .await?;
+        ensure!(status == StatusCode::ACCEPTED, "{run}");
+        self.wait_for(
+            ALICE,
+            &format!("/api/v1/schedules/{id}/runs"),
+            "the run to complete",
+            |v| v["items"][0]["status"] == "completed",
+        )
+        .await?;
+        Ok(id)
+    }
+
     /// Stops the app: in-process through its handle; the binary with SIGTERM, as a service manager would, and
     /// it must exit cleanly (status 0).
     async fn stop(mut self) -> Result<()> {
@@ -422,18 +443,8 @@ async fn other_users_get_404_and_bad_requests_get_clear_errors() -> Result<()> {
 async fn a_restart_keeps_schedules_runs_and_notifications() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let app = Runner::start_binary(dir.path()).await?;
-    let (_, created) = app
-        .call(
-            ALICE,
-            "POST",
-            "/api/v1/schedules",
-            Some(daily("Durable", QUERY)),
-        )
-        .await?;
-    let id = created["id"].as_str().context("id")?.to_owned();
-    app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None)
-        .await?;
-    app.wait_for(ALICE, "/api/v1/notifications", "the run to finish", |v| {
+    let id = app.run_now_to_completion("Durable").await?;
+    app.wait_for(ALICE, "/api/v1/notifications", "the notification", |v| {
         v["total"] == 1
     })
     .await?;
@@ -490,26 +501,7 @@ async fn sandbox_addr_keeps_the_sandbox_engine_on_one_address_across_restarts() 
         let answer: Value = app.http.get(&health).send().await?.json().await?;
         assert_eq!(answer["engine"], "sandbox", "{answer}");
         // Investigations go to that address: run-now completes.
-        let (_, created) = app
-            .call(
-                ALICE,
-                "POST",
-                "/api/v1/schedules",
-                Some(daily("Pinned", QUERY)),
-            )
-            .await?;
-        let id = created["id"].as_str().context("id")?.to_owned();
-        let (status, _) = app
-            .call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None)
-            .await?;
-        assert_eq!(status, StatusCode::ACCEPTED);
-        app.wait_for(
-            ALICE,
-            &format!("/api/v1/schedules/{id}/runs"),
-            "the run to complete",
-            |v| v["items"][0]["status"] == "completed",
-        )
-        .await?;
+        app.run_now_to_completion("Pinned").await?;
         app.stop().await?;
         // Stopped means the address is free again for the next start.
         assert!(

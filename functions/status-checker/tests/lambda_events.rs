@@ -11,11 +11,9 @@ use shared::adapters::memory::{MemoryWorld, analyst, daily_schedule};
 use shared::config::ServiceConfig;
 use shared::domain::NotificationEvent;
 use shared::ports::SessionState;
-use shared::services::Services;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tests::slow_engine::AnswersAfter;
+use tests::slow_engine::services_answering_after;
 
 /// `MAX_TICK_SECS` in these tests.
 const MAX_TICK: std::time::Duration = std::time::Duration::from_secs(45);
@@ -165,17 +163,8 @@ async fn a_deadline_that_passes_mid_tick_stops_the_polling_and_says_so() -> Resu
     let lambda_deadline =
         SystemTime::now() + aws_wiring::tick::SAFETY_MARGIN + std::time::Duration::from_millis(200);
     e.context.deadline = lambda_deadline.duration_since(UNIX_EPOCH)?.as_millis() as u64;
-    let engine = Arc::new(AnswersAfter {
-        inner: w.engine.clone(),
-        until: Instant::now() + std::time::Duration::from_millis(250),
-    });
-    let services = Services::new(
-        w.store.clone(),
-        engine,
-        w.notifier.clone(),
-        w.clock.clone(),
-        w.services.config().clone(),
-    );
+    let services =
+        services_answering_after(&w, Instant::now() + std::time::Duration::from_millis(250));
 
     let (_guard, logs) = tests::logs::capture();
     let report = status_checker::handle(&services, MAX_TICK, e).await?;

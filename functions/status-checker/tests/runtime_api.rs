@@ -16,7 +16,7 @@ use shared::ports::{InvestigationEngine, ScheduleStore, SessionState};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use support::{drain, moto_sdk, queue, subscribe, topic};
-use tests::runtime_api::{Answer, CARGO_LAMBDA_DEADLINE_MS, RuntimeApi, once_schedule};
+use tests::runtime_api::{CARGO_LAMBDA_DEADLINE_MS, RuntimeApi, once_schedule};
 
 const TICK: &str = include_str!("../../../events/status-checker/tick.json");
 const WAIT: Duration = Duration::from_secs(60);
@@ -94,10 +94,8 @@ async fn the_binary_completes_a_started_once_schedule_and_the_email_queue_gets_i
     env.extend([("AWS_LAMBDA_MAX_CONCURRENCY", "1"), ("RUST_LOG", "warn")]);
     let mut function = api.run_function(env!("CARGO_BIN_EXE_status-checker"), &env)?;
     let result = async {
-        let request = api.invoke(TICK, CARGO_LAMBDA_DEADLINE_MS);
-        let report = match api.answer(&request, WAIT).await {
-            Ok(Answer::Response(report)) => report,
-            Ok(Answer::Error(e)) => bail!("the tick failed: {e}"),
+        let report = match api.call(TICK, CARGO_LAMBDA_DEADLINE_MS, WAIT).await {
+            Ok(report) => report,
             Err(e) => bail!("{e}"),
         };
         ensure!(
