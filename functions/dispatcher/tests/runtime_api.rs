@@ -1,6 +1,7 @@
 //! The real `dispatcher` binary, served by a Runtime API on loopback exactly as `cargo lambda watch` serves it
 //! (deadline header `600000`) and as Lambda does (epoch milliseconds), against moto and the sandbox engine: a
-//! `once` schedule due in the past is claimed and started under either.
+//! `once` schedule due in the past is claimed and started under either. A configuration error stops the binary
+//! with one line and exit status 2.
 //!
 //! Needs moto: `.ci/moto.sh` (port 5000), or `AWS_ENDPOINT_URL` naming another loopback port.
 
@@ -84,4 +85,24 @@ async fn the_binary_claims_a_due_once_schedule_under_cargo_lambdas_deadline_and_
     let _ = function.kill();
     let _ = function.wait();
     result
+}
+
+#[test]
+fn a_configuration_error_is_one_line_and_exit_status_2() -> Result<()> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dispatcher"))
+        .env_remove("TABLE_NAME")
+        .env("ENGINE_URL", "http://127.0.0.1:1")
+        .env("RUST_BACKTRACE", "1")
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure!(
+        output.status.code() == Some(2),
+        "{:?}: {stderr}",
+        output.status
+    );
+    ensure!(
+        stderr.trim() == "configuration: TABLE_NAME is not set",
+        "{stderr}"
+    );
+    Ok(())
 }
