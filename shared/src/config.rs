@@ -47,6 +47,29 @@ impl Default for ServiceConfig {
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+// Environment-style variables, read through a lookup: `process_env` in the mains, a map in tests. Every entry
+// point reads its settings with these helpers, so "set", "required" and "bad value" mean the same everywhere.
+
+/// The process environment as a lookup.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Variable `name`, trimmed; empty counts as unset.
+pub fn var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// Variable `name`, which must be set.
+pub fn required_var(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<String, ConfigError> {
+    var(lookup, name).ok_or_else(|| ConfigError(format!("{name} is not set")))
+}
+
 /// Reads variable `name` with `lookup` (trimmed; empty counts as unset) and parses it, or gives `default`.
 pub fn parse_var<T: std::str::FromStr>(
     lookup: &impl Fn(&str) -> Option<String>,
@@ -56,15 +79,27 @@ pub fn parse_var<T: std::str::FromStr>(
 where
     T::Err: std::fmt::Display,
 {
-    match lookup(name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-    {
+    match var(lookup, name) {
         None => Ok(default),
         Some(v) => v
             .parse()
             .map_err(|e| ConfigError(format!("{name}={v:?} is not valid: {e}"))),
     }
+}
+
+/// Variable `name` as a positive number of seconds (fractions allowed), or `default`.
+pub fn secs_var(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: Duration,
+) -> Result<Duration, ConfigError> {
+    let secs: f64 = parse_var(lookup, name, default.as_secs_f64())?;
+    if !(secs.is_finite() && secs > 0.0) {
+        return Err(ConfigError(format!(
+            "{name} must be a positive number of seconds"
+        )));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 impl ServiceConfig {
@@ -73,47 +108,37 @@ impl ServiceConfig {
     /// defaults.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
-        let run_timeout_secs: f64 = parse_var(
-            &lookup,
-            "RUN_TIMEOUT_SECS",
-            defaults.run_timeout.as_secs_f64(),
-        )?;
+        let run_timeout = secs_var(&lookup, "RUN_TIMEOUT_SECS", defaults.run_timeout)?;
         let dispatch_concurrency = parse_var(
             &lookup,
             "DISPATCH_CONCURRENCY",
             defaults.dispatch_concurrency,
         )?;
-        if !(run_timeout_secs.is_finite() && run_timeout_secs > 0.0) || dispatch_concurrency == 0 {
-            return Err(ConfigError(
-                "RUN_TIMEOUT_SECS and DISPATCH_CONCURRENCY must be positive".into(),
-            ));
+        if dispatch_concurrency == 0 {
+            return Err(ConfigError("DISPATCH_CONCURRENCY must be positive".into()));
         }
-        let default_timezone = match lookup("DEFAULT_TIMEZONE")
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-        {
+        let default_timezone = match var(&lookup, "DEFAULT_TIMEZONE") {
             None => defaults.default_timezone,
             Some(tz) => tz.parse().map_err(|_| {
                 ConfigError(format!("DEFAULT_TIMEZONE={tz:?} is not an IANA time zone"))
             })?,
         };
-        let personas = match lookup("PERSONAS") {
-            Some(p) if !p.trim().is_empty() => p
+        let personas = match var(&lookup, "PERSONAS") {
+            Some(p) => p
                 .split(',')
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .collect(),
-            _ => defaults.personas.clone(),
+            None => defaults.personas.clone(),
         };
-        let session_url = lookup("SESSION_URL_TEMPLATE")
-            .filter(|v| !v.trim().is_empty())
+        let session_url = var(&lookup, "SESSION_URL_TEMPLATE")
             .map(|v| {
                 v.parse::<SessionUrlTemplate>()
                     .map_err(|e| ConfigError(format!("SESSION_URL_TEMPLATE={v:?} {e}")))
             })
             .transpose()?;
         Ok(Self {
-            run_timeout: Duration::from_secs_f64(run_timeout_secs),
+            run_timeout,
             session_url,
             dispatch_concurrency,
             default_timezone,
@@ -163,6 +188,34 @@ mod tests {
                 .0
                 .contains("DEFAULT_TIMEZONE")
         );
+    }
+
+    #[test]
+    fn the_variable_helpers_trim_require_and_check_seconds() {
+        let map: HashMap<&str, &str> = [("A", "  x "), ("EMPTY", "  "), ("S", "1.5"), ("Z", "0")]
+            .into_iter()
+            .collect();
+        let lookup = |k: &str| map.get(k).map(|v| v.to_string());
+        assert_eq!(var(&lookup, "A").as_deref(), Some("x"));
+        assert_eq!(var(&lookup, "EMPTY"), None);
+        assert_eq!(required_var(&lookup, "A").unwrap(), "x");
+        assert_eq!(
+            required_var(&lookup, "EMPTY").unwrap_err().0,
+            "EMPTY is not set"
+        );
+        let d = Duration::from_secs(7);
+        assert_eq!(
+            secs_var(&lookup, "S", d).unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(secs_var(&lookup, "UNSET", d).unwrap(), d);
+        assert!(
+            secs_var(&lookup, "Z", d)
+                .unwrap_err()
+                .0
+                .contains("positive")
+        );
+        assert!(secs_var(&lookup, "A", d).unwrap_err().0.contains("A=\"x\""));
     }
 
     #[test]

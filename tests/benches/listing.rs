@@ -38,7 +38,9 @@ async fn load(base: &str, path: &str, connections: usize, secs: f64) -> anyhow::
     for _ in 0..connections {
         let url = url.clone();
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()?;
             let mut latencies = Vec::new();
             while Instant::now() < until {
                 let t = Instant::now();

@@ -1,5 +1,7 @@
 //! Creates the store's DynamoDB table (the layout of `shared::adapters::dynamodb::create_table`) on the emulator
-//! the environment names, for running the Lambda functions locally with `cargo lambda watch` against moto.
+//! the environment names, for running the Lambda functions locally with `cargo lambda watch` against moto. A table
+//! that already exists is left as it is (one line says so), so the command can be run again after moto restarts
+//! or not.
 //!
 //! Run: `cargo run -p tests --example create_table -- <table-name>` (env: `AWS_ENDPOINT_URL`, default
 //! `http://127.0.0.1:5000`).
@@ -10,7 +12,18 @@ async fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: create_table <table-name>");
     };
     let client = tests::moto::dynamodb().await;
+    let endpoint = tests::moto::endpoint();
+    if client
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .is_ok()
+    {
+        println!("table {table} already exists at {endpoint}; left as it is");
+        return Ok(());
+    }
     shared::adapters::dynamodb::create_table(&client, &table).await?;
-    println!("created table {table} at {}", tests::moto::endpoint());
+    println!("created table {table} at {endpoint}");
     Ok(())
 }

@@ -44,15 +44,10 @@ impl JwtClaimsAuth {
 
     /// From `ROLES_CLAIM` and `ADMIN_ROLE` (default `admin`).
     pub fn from_env() -> Self {
-        let var = |name| {
-            std::env::var(name)
-                .ok()
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        use shared::config::{process_env, var};
         Self::new(
-            var("ROLES_CLAIM"),
-            var("ADMIN_ROLE").unwrap_or_else(|| "admin".into()),
+            var(&process_env, "ROLES_CLAIM"),
+            var(&process_env, "ADMIN_ROLE").unwrap_or_else(|| "admin".into()),
         )
     }
 

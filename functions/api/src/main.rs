@@ -2,12 +2,28 @@
 //! the claims API Gateway's JWT authorizer verified. Wiring only.
 
 use api::lambda_auth::JwtClaimsAuth;
+use http_body_util::{BodyExt, Full};
+use lambda_http::{Error, Request, Response, service_fn};
 use std::sync::Arc;
+use tower::ServiceExt;
 
 #[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
+async fn main() -> Result<(), Error> {
     aws_wiring::init_tracing();
-    let services = aws_wiring::services_from_env().await?;
+    let config = aws_wiring::config_or_exit();
+    let services = aws_wiring::services(&config).await?;
     let auth = Arc::new(JwtClaimsAuth::from_env());
-    lambda_http::run(api::router(services, auth)).await
+    let app = api::router(services, auth);
+    // Concurrent when AWS_LAMBDA_MAX_CONCURRENCY is above 1 (Lambda Managed Instances, cargo-lambda), else
+    // sequential as on classic Lambda. Concurrent invocations need a `Sync` response body, so the router's answer
+    // is buffered here (lambda_http buffers it for API Gateway anyway).
+    lambda_http::run_concurrent(service_fn(move |request: Request| {
+        let app = app.clone();
+        async move {
+            let (parts, body) = app.oneshot(request).await?.into_parts();
+            let body = Full::new(body.collect().await?.to_bytes());
+            Ok::<_, Error>(Response::from_parts(parts, body))
+        }
+    }))
+    .await
 }

@@ -2,10 +2,12 @@
 //! a message naming the variable (Lambda reports it as an init error).
 
 use crate::error::WiringError;
-use shared::config::ServiceConfig;
+use shared::config::{ServiceConfig, parse_var, process_env, required_var, secs_var, var};
 use std::str::FromStr;
-#[cfg(test)]
 use std::time::Duration;
+
+/// How long a tick may run when the invocation carries no usable deadline (see [`crate::tick::deadline`]).
+pub const DEFAULT_MAX_TICK: Duration = Duration::from_secs(45);
 
 /// Where the engine credential is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,59 +51,40 @@ pub struct LambdaConfig {
     pub chat_topic_arn: Option<String>,
     /// `EVENT_BUS_NAME`: integration events.
     pub event_bus_name: Option<String>,
+    /// `MAX_TICK_SECS` (default 45): how long a dispatcher or status-checker tick may run when the invocation
+    /// carries no usable deadline (a local invoker's); on Lambda the function's timeout bounds a tick instead.
+    pub max_tick: Duration,
     /// `RUN_TIMEOUT_SECS`, `DISPATCH_CONCURRENCY`, `DEFAULT_TIMEZONE`, `PERSONAS`.
     pub service: ServiceConfig,
 }
 
 impl LambdaConfig {
     pub fn from_env() -> Result<Self, WiringError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(process_env)
     }
 
     /// The same from any lookup (tests pass a map instead of touching the process environment).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, WiringError> {
-        let var = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let required =
-            |name: &str| var(name).ok_or_else(|| WiringError::Config(format!("{name} is not set")));
-        fn parsed<T: FromStr>(
-            name: &str,
-            value: Option<String>,
-            default: T,
-        ) -> Result<T, WiringError>
-        where
-            T::Err: std::fmt::Display,
-        {
-            match value {
-                None => Ok(default),
-                Some(v) => v
-                    .parse()
-                    .map_err(|e| WiringError::Config(format!("{name}={v:?} is not valid: {e}"))),
-            }
-        }
-
-        let service = ServiceConfig::from_lookup(&lookup).map_err(|e| WiringError::Config(e.0))?;
-        let engine_secret = match var("ENGINE_SECRET_NAME") {
+        let service = ServiceConfig::from_lookup(&lookup)?;
+        let engine_secret = match var(&lookup, "ENGINE_SECRET_NAME") {
             None => None,
             Some(name) => Some(SecretRef {
                 name,
-                source: parsed(
+                source: parse_var(
+                    &lookup,
                     "ENGINE_SECRET_SOURCE",
-                    var("ENGINE_SECRET_SOURCE"),
                     SecretSource::SecretsManager,
                 )?,
             }),
         };
         Ok(Self {
-            table_name: required("TABLE_NAME")?,
-            engine_url: required("ENGINE_URL")?,
+            table_name: required_var(&lookup, "TABLE_NAME")?,
+            engine_url: required_var(&lookup, "ENGINE_URL")?,
             engine_secret,
-            email_topic_arn: var("EMAIL_TOPIC_ARN"),
-            chat_topic_arn: var("CHAT_TOPIC_ARN"),
-            event_bus_name: var("EVENT_BUS_NAME"),
+            email_topic_arn: var(&lookup, "EMAIL_TOPIC_ARN"),
+            chat_topic_arn: var(&lookup, "CHAT_TOPIC_ARN"),
+            event_bus_name: var(&lookup, "EVENT_BUS_NAME"),
+            max_tick: secs_var(&lookup, "MAX_TICK_SECS", DEFAULT_MAX_TICK)?,
             service,
         })
     }
@@ -149,6 +132,23 @@ mod tests {
         assert_eq!(c.service.run_timeout, Duration::from_secs(600));
         assert_eq!(c.service.dispatch_concurrency, 16);
         assert_eq!(c.service.default_timezone, chrono_tz::Europe::Berlin);
+        assert_eq!(c.max_tick, DEFAULT_MAX_TICK);
+        let mut with_tick = vec![
+            ("TABLE_NAME", "t"),
+            ("ENGINE_URL", "u"),
+            ("MAX_TICK_SECS", "230"),
+        ];
+        assert_eq!(
+            config(&with_tick).unwrap().max_tick,
+            Duration::from_secs(230)
+        );
+        with_tick[2] = ("MAX_TICK_SECS", "-1");
+        assert!(
+            config(&with_tick)
+                .unwrap_err()
+                .to_string()
+                .contains("MAX_TICK_SECS must be a positive number of seconds")
+        );
     }
 
     #[test]

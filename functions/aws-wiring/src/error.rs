@@ -15,6 +15,12 @@ pub enum WiringError {
     Secret(String),
 }
 
+impl From<shared::config::ConfigError> for WiringError {
+    fn from(e: shared::config::ConfigError) -> Self {
+        Self::Config(e.0)
+    }
+}
+
 impl From<WiringError> for Diagnostic {
     fn from(e: WiringError) -> Self {
         let error_type = match e {

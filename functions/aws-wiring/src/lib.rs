@@ -1,14 +1,16 @@
 //! What the three Lambda functions share, so each `main` stays a few lines: configuration read from the
 //! environment once per cold start ([`LambdaConfig`]), the engine credential from Secrets Manager or SSM
 //! ([`secrets`]), the services wired on DynamoDB, the engine, SNS and EventBridge ([`build_services`]), JSON logs
-//! ([`init_tracing`]) and the error type Lambda reports ([`FunctionError`]).
+//! ([`init_tracing`]), the error type Lambda reports ([`FunctionError`]) and what the two ticks share ([`tick`]).
 
 pub mod config;
 pub mod error;
 pub mod secrets;
+pub mod tick;
 
 pub use config::{LambdaConfig, SecretRef, SecretSource};
 pub use error::{FunctionError, WiringError};
+pub use tick::{check_tick, deadline};
 
 use shared::adapters::aws_notify::{EventBridgeNotifier, SnsFormat, SnsNotifier};
 use shared::adapters::engine_http::{EngineConfig, SocmateEngine};
@@ -32,11 +34,21 @@ pub fn init_tracing() {
         .init();
 }
 
-/// Reads the configuration and builds everything a function needs. Called once per cold start.
-pub async fn services_from_env() -> Result<Services, WiringError> {
-    let config = LambdaConfig::from_env()?;
+/// The configuration from the environment, once per cold start. A bad value prints one line naming the variable
+/// and exits with status 2 (Lambda reports the exit as an init error, the line is in the function's log); no
+/// backtrace, whatever `RUST_BACKTRACE` says.
+pub fn config_or_exit() -> LambdaConfig {
+    LambdaConfig::from_env().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(2)
+    })
+}
+
+/// The AWS clients from the environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...) and everything a function needs
+/// on them. Called once per cold start.
+pub async fn services(config: &LambdaConfig) -> Result<Services, WiringError> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    build_services(&config, &sdk).await
+    build_services(config, &sdk).await
 }
 
 /// The services on DynamoDB, the engine (its credential fetched now), and the configured notifiers.

@@ -40,6 +40,8 @@ const ALICE: &str = "3f6c2a1e-9b7d-4c55-8e2a-1d4b6f0c9a77";
 const FIXTURE_SCHEDULE_ID: &str = "sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY";
 /// The schedule `events/api/create-schedule.json` creates.
 const SCHEDULE_NAME: &str = "Failed admin sign-ins";
+/// `MAX_TICK_SECS`: what bounds a tick whose invocation has no usable deadline.
+const MAX_TICK: std::time::Duration = aws_wiring::config::DEFAULT_MAX_TICK;
 
 // ---------------------------------------------------------------------------------------------------------------
 // moto, queues and fixtures
@@ -72,6 +74,27 @@ fn fixture(path: &str) -> Result<String> {
 }
 
 /// A tick from `events/` as the Lambda runtime hands it over (a local context: no deadline).
+/// `events/with-schedule.sh <id> events/<path>`'s output.
+fn with_schedule(id: &str, path: &str) -> Result<String> {
+    let events = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let out = std::process::Command::new("sh")
+        .arg(events.join("with-schedule.sh"))
+        .arg(id)
+        .arg(events.join(path))
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "with-schedule.sh {id} {path}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout)?;
+    ensure!(
+        text.contains(id) && !text.contains(FIXTURE_SCHEDULE_ID),
+        "with-schedule.sh left the fixture's id in {path}"
+    );
+    Ok(text)
+}
+
 fn tick(path: &str) -> Result<LambdaEvent<CloudWatchEvent>> {
     let event: CloudWatchEvent = serde_json::from_str(&fixture(path)?)
         .with_context(|| format!("{path} is not an EventBridge scheduled event"))?;
@@ -79,16 +102,17 @@ fn tick(path: &str) -> Result<LambdaEvent<CloudWatchEvent>> {
 }
 
 /// Sends `events/api/{file}.json` through lambda_http's conversion and the API router, with the fixtures'
-/// schedule id replaced by `schedule_id` when given. Returns the status and the JSON body.
+/// schedule id replaced by `schedule_id` when given, by `events/with-schedule.sh` (the one-liner the README
+/// shows). Returns the status and the JSON body.
 async fn api_call(
     router: &axum::Router,
     file: &str,
     schedule_id: Option<&str>,
 ) -> Result<(u16, Value)> {
-    let mut text = fixture(&format!("api/{file}.json"))?;
-    if let Some(id) = schedule_id {
-        text = text.replace(FIXTURE_SCHEDULE_ID, id);
-    }
+    let text = match schedule_id {
+        None => fixture(&format!("api/{file}.json"))?,
+        Some(id) => with_schedule(id, &format!("api/{file}.json"))?,
+    };
     let request = lambda_http::request::from_str(&text)
         .with_context(|| format!("{file}.json is not an API Gateway request"))?;
     let response = router
@@ -195,7 +219,12 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     );
 
     // Then the dispatcher's minute tick claims and starts it.
-    let report = dispatcher::handle(&dispatcher_services, tick("dispatcher/tick.json")?).await?;
+    let report = dispatcher::handle(
+        &dispatcher_services,
+        MAX_TICK,
+        tick("dispatcher/tick.json")?,
+    )
+    .await?;
     assert_eq!(
         (
             report.claimed,
@@ -252,8 +281,12 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     }
 
     // Then the status checker's tick records the completion and publishes it.
-    let report =
-        status_checker::handle(&checker_services, tick("status-checker/tick.json")?).await?;
+    let report = status_checker::handle(
+        &checker_services,
+        MAX_TICK,
+        tick("status-checker/tick.json")?,
+    )
+    .await?;
     assert_eq!(
         (
             report.checked,
@@ -326,8 +359,12 @@ async fn an_api_request_becomes_a_run_a_completion_and_a_notification() -> Resul
     assert_eq!(listed["items"][0]["event"], "investigation-completed");
 
     // And the outbox is empty: another tick publishes nothing twice.
-    let again =
-        status_checker::handle(&checker_services, tick("status-checker/tick.json")?).await?;
+    let again = status_checker::handle(
+        &checker_services,
+        MAX_TICK,
+        tick("status-checker/tick.json")?,
+    )
+    .await?;
     assert_eq!(
         (again.checked, again.notifications_sent),
         (0, 0),
@@ -416,8 +453,8 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
     // When the same minute's tick reaches both at once.
     let dispatching = Instant::now();
     let (a, b) = tokio::join!(
-        dispatcher::handle(&first, tick("dispatcher/tick.json")?),
-        dispatcher::handle(&second, tick("dispatcher/tick.json")?),
+        dispatcher::handle(&first, MAX_TICK, tick("dispatcher/tick.json")?),
+        dispatcher::handle(&second, MAX_TICK, tick("dispatcher/tick.json")?),
     );
     let (a, b) = (a?, b?);
     let dispatching = dispatching.elapsed();
@@ -487,7 +524,7 @@ async fn two_dispatchers_at_once_claim_each_occurrence_exactly_once() -> Result<
     assert_eq!(sessions.len(), burst, "one distinct engine session per run");
 
     // And a later tick finds nothing left to claim.
-    let later = dispatcher::handle(&first, tick("dispatcher/tick.json")?).await?;
+    let later = dispatcher::handle(&first, MAX_TICK, tick("dispatcher/tick.json")?).await?;
     assert_eq!((later.claimed, later.started), (0, 0), "{later:?}");
     engine.shutdown().await;
     Ok(())

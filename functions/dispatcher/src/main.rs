@@ -5,10 +5,14 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     aws_wiring::init_tracing();
-    let services = aws_wiring::services_from_env().await?;
-    let services = &services;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
-        dispatcher::handle(services, event)
+    let config = aws_wiring::config_or_exit();
+    let services = aws_wiring::services(&config).await?;
+    let max_tick = config.max_tick;
+    // Concurrent when Lambda (or cargo-lambda) sets AWS_LAMBDA_MAX_CONCURRENCY above 1, else one at a time:
+    // overlapping ticks are safe (claims and finishes are conditional writes).
+    lambda_runtime::run_concurrent(service_fn(move |event: LambdaEvent<_>| {
+        let services = services.clone();
+        async move { dispatcher::handle(&services, max_tick, event).await }
     }))
     .await
 }

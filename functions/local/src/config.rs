@@ -1,87 +1,95 @@
 //! The local runner's configuration, read from the environment once at start-up. Bad values stop the start with
 //! a message naming the variable.
 
-use anyhow::{Context, bail};
+use crate::error::StartError;
 use rand::Rng;
 use shared::adapters::engine_http::{EngineConfig, EngineCredential};
 use shared::adapters::sandbox_engine::SandboxConfig;
-use shared::config::ServiceConfig;
+use shared::config::{ConfigError, ServiceConfig, parse_var, process_env, secs_var, var};
 use shared::domain::{Caller, Role};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 pub struct LocalConfig {
+    /// `LISTEN_ADDR` (default `127.0.0.1:8080`; port 0: any free port).
     pub listen_addr: SocketAddr,
+    /// `DATA_DIR` (default `data`): the SQLite file and the stored admin token.
     pub data_dir: PathBuf,
+    /// The admin token (`API_TOKEN` or the stored one) and `API_TOKENS`.
     pub tokens: Vec<(String, Caller)>,
+    /// `ENGINE_URL`: a real engine instead of the sandbox.
     pub engine_url: Option<String>,
     engine_api_key: Option<String>,
+    /// `WEBHOOK_URL`: notifications are also posted there.
     pub webhook_url: Option<String>,
+    /// `DISPATCH_INTERVAL_SECS` (60) and `STATUS_CHECK_INTERVAL_SECS` (300).
     pub dispatch_interval: Duration,
     pub status_interval: Duration,
     pub service: ServiceConfig,
+    /// `SANDBOX_RUN_SECS`, `SANDBOX_FAILURE_RATE`, `SANDBOX_FAIL_MARKER`.
     pub sandbox: SandboxConfig,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
-fn parsed<T: FromStr>(name: &str, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    Ok(shared::config::parse_var(
-        &|n: &str| std::env::var(n).ok(),
-        name,
-        default,
-    )?)
-}
-
-fn secs(name: &str, default: f64) -> anyhow::Result<Duration> {
-    let v: f64 = parsed(name, default)?;
-    if !(v.is_finite() && v > 0.0) {
-        bail!("{name} must be a positive number of seconds");
-    }
-    Ok(Duration::from_secs_f64(v))
+    /// `SANDBOX_ADDR` (default `127.0.0.1:0`, a new free port each start): where the sandbox engine listens, so
+    /// something outside the runner (a Lambda function under `cargo lambda watch`) can keep one `ENGINE_URL`.
+    pub sandbox_addr: SocketAddr,
 }
 
 impl LocalConfig {
-    pub fn from_env() -> anyhow::Result<Self> {
-        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
-        let service = ServiceConfig::from_lookup(|name| std::env::var(name).ok())?;
+    pub fn from_env() -> Result<Self, StartError> {
+        Self::from_lookup(process_env)
+    }
+
+    /// The same from any lookup (tests pass a map instead of touching the process environment).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, StartError> {
+        let data_dir = PathBuf::from(var(&lookup, "DATA_DIR").unwrap_or_else(|| "data".into()));
+        let service = ServiceConfig::from_lookup(&lookup)?;
         let sandbox = SandboxConfig {
-            run_time: secs("SANDBOX_RUN_SECS", 20.0)?,
-            failure_rate: parsed("SANDBOX_FAILURE_RATE", 0.0f64)?,
-            fail_queries_containing: var("SANDBOX_FAIL_MARKER"),
+            run_time: secs_var(&lookup, "SANDBOX_RUN_SECS", Duration::from_secs(20))?,
+            failure_rate: parse_var(&lookup, "SANDBOX_FAILURE_RATE", 0.0f64)?,
+            fail_queries_containing: var(&lookup, "SANDBOX_FAIL_MARKER"),
             ..SandboxConfig::default()
         };
         let mut tokens = vec![(
-            admin_token(&data_dir)?,
+            admin_token(var(&lookup, "API_TOKEN"), &data_dir)?,
             Caller {
                 user: "admin".into(),
                 role: Role::Admin,
             },
         )];
-        if let Some(list) = var("API_TOKENS") {
-            tokens.extend(api::auth::BearerTokens::parse_list(&list).map_err(anyhow::Error::msg)?);
+        if let Some(list) = var(&lookup, "API_TOKENS") {
+            tokens.extend(
+                api::auth::BearerTokens::parse_list(&list)
+                    .map_err(|e| ConfigError(format!("API_TOKENS: {e}")))?,
+            );
         }
         Ok(Self {
-            listen_addr: parsed("LISTEN_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            listen_addr: parse_var(
+                &lookup,
+                "LISTEN_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            )?,
             data_dir,
             tokens,
-            engine_url: var("ENGINE_URL"),
-            engine_api_key: var("ENGINE_API_KEY"),
-            webhook_url: var("WEBHOOK_URL"),
-            dispatch_interval: secs("DISPATCH_INTERVAL_SECS", 60.0)?,
-            status_interval: secs("STATUS_CHECK_INTERVAL_SECS", 300.0)?,
+            engine_url: var(&lookup, "ENGINE_URL"),
+            engine_api_key: var(&lookup, "ENGINE_API_KEY"),
+            webhook_url: var(&lookup, "WEBHOOK_URL"),
+            dispatch_interval: secs_var(
+                &lookup,
+                "DISPATCH_INTERVAL_SECS",
+                Duration::from_secs(60),
+            )?,
+            status_interval: secs_var(
+                &lookup,
+                "STATUS_CHECK_INTERVAL_SECS",
+                Duration::from_secs(300),
+            )?,
             service,
             sandbox,
+            sandbox_addr: parse_var(
+                &lookup,
+                "SANDBOX_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+            )?,
         })
     }
 
@@ -96,10 +104,10 @@ impl LocalConfig {
 
 /// The admin token: `API_TOKEN` if set, else the one stored under `DATA_DIR`, else a new one (stored with
 /// owner-only permissions and printed once).
-fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
-    if let Some(t) = var("API_TOKEN") {
+fn admin_token(api_token: Option<String>, data_dir: &Path) -> Result<String, StartError> {
+    if let Some(t) = api_token {
         if t.len() < 16 {
-            bail!("API_TOKEN must be at least 16 characters");
+            return Err(ConfigError("API_TOKEN must be at least 16 characters".into()).into());
         }
         return Ok(t);
     }
@@ -110,14 +118,17 @@ fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
             return Ok(t);
         }
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create DATA_DIR {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir).map_err(StartError::io(format!(
+        "cannot create DATA_DIR {}",
+        data_dir.display()
+    )))?;
     let token: String = rand::rng()
         .sample_iter(rand::distr::Alphanumeric)
         .take(40)
         .map(char::from)
         .collect();
-    write_private(&path, &token).with_context(|| format!("cannot write {}", path.display()))?;
+    write_private(&path, &token)
+        .map_err(StartError::io(format!("cannot write {}", path.display())))?;
     // Printed once, on purpose, to the terminal of the person who started it; never logged.
     println!(
         "\n  Admin API token (stored in {}): {token}\n",
@@ -139,7 +150,7 @@ pub fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
-    let json = var("LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
+    let json = var(&process_env, "LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -1,11 +1,14 @@
-//! End to end: the real local runner binary, driven over HTTP only, as a user would.
+//! End to end: the local product driven over HTTP only, as a user would.
 //!
-//! Each test starts the binary on a free loopback port with a fresh `DATA_DIR`, one-second ticks and a sandbox
-//! engine that finishes investigations after one second. Waiting is always for a condition, with a deadline.
+//! Most tests start the app in-process ([`local::App::build`] on a free loopback port, with a fresh `DATA_DIR`,
+//! one-second ticks and a sandbox engine that finishes investigations after one second); the process-level tests
+//! run the real binary (a restart keeps the data, SIGTERM stops it cleanly, a bad setting exits with status 2).
+//! Waiting is always for a condition, with a deadline.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -17,37 +20,82 @@ const BOB: &str = "bob-token-for-e2e-tests-00003";
 const QUERY: &str =
     "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP";
 const WAIT: Duration = Duration::from_secs(30);
+const BINARY: &str = env!("CARGO_BIN_EXE_scheduled-investigations");
+
+/// The settings every test runs with, plus `extra`.
+fn settings(data_dir: &Path, extra: &[(&str, String)]) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = [
+        ("DATA_DIR", data_dir.display().to_string()),
+        ("API_TOKEN", ADMIN.to_owned()),
+        (
+            "API_TOKENS",
+            format!("{ALICE}=alice:analyst,{BOB}=bob:analyst"),
+        ),
+        ("DISPATCH_INTERVAL_SECS", "1".to_owned()),
+        ("STATUS_CHECK_INTERVAL_SECS", "1".to_owned()),
+        ("SANDBOX_RUN_SECS", "1".to_owned()),
+        ("SANDBOX_FAIL_MARKER", "[fail]".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    vars.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    vars
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+enum Running {
+    InProcess(local::AppHandle),
+    Binary(Child),
+}
 
 struct Runner {
-    child: Child,
+    running: Option<Running>,
     base: String,
     http: reqwest::Client,
 }
 
 impl Runner {
+    /// The app in this process, on a free port.
     async fn start(data_dir: &Path) -> Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let child = Command::new(env!("CARGO_BIN_EXE_scheduled-investigations"))
-            .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env("DATA_DIR", data_dir)
-            .env("API_TOKEN", ADMIN)
-            .env(
-                "API_TOKENS",
-                format!("{ALICE}=alice:analyst,{BOB}=bob:analyst"),
-            )
-            .env("DISPATCH_INTERVAL_SECS", "1")
-            .env("STATUS_CHECK_INTERVAL_SECS", "1")
-            .env("SANDBOX_RUN_SECS", "1")
-            .env("SANDBOX_FAIL_MARKER", "[fail]")
+        Self::start_with(data_dir, &[]).await
+    }
+
+    async fn start_with(data_dir: &Path, extra: &[(&str, String)]) -> Result<Self> {
+        let mut vars: HashMap<String, String> = settings(data_dir, extra).into_iter().collect();
+        vars.entry("LISTEN_ADDR".into())
+            .or_insert_with(|| "127.0.0.1:0".into());
+        let config = local::LocalConfig::from_lookup(|name| vars.get(name).cloned())?;
+        let app = local::App::build(config).await?.spawn();
+        let base = format!("http://{}", app.addr());
+        Self::healthy(Running::InProcess(app), base).await
+    }
+
+    /// The real binary, as a user starts it.
+    async fn start_binary(data_dir: &Path) -> Result<Self> {
+        let port = free_port()?;
+        let child = Command::new(BINARY)
+            .envs(settings(
+                data_dir,
+                &[("LISTEN_ADDR", format!("127.0.0.1:{port}"))],
+            ))
             .env_remove("ENGINE_URL")
+            .env_remove("SANDBOX_ADDR")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .context("starting the local runner")?;
+        Self::healthy(Running::Binary(child), format!("http://127.0.0.1:{port}")).await
+    }
+
+    async fn healthy(running: Running, base: String) -> Result<Self> {
         let runner = Self {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
+            running: Some(running),
+            base,
             http: reqwest::Client::new(),
         };
         let deadline = Instant::now() + WAIT;
@@ -115,26 +163,60 @@ impl Runner {
         }
     }
 
-    fn stop(mut self) -> Result<()> {
-        // SIGTERM, as a service manager would; the runner shuts down cleanly.
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status()?;
-        let deadline = Instant::now() + WAIT;
-        while self.child.try_wait()?.is_none() {
-            if Instant::now() > deadline {
-                self.child.kill()?;
-                bail!("runner did not stop on SIGTERM");
+    /// Alice creates a daily schedule `name` and runs it now; returns its id once the run has completed.
+    async fn run_now_to_completion(&self, name: &str) -> Result<String> {
+        let (status, created) = self
+            .call(ALICE, "POST", "/api/v1/schedules", Some(daily(name, QUERY)))
+            .await?;
+        ensure!(status == StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().context("id")?.to_owned();
+        let (status, run) = self
+            .call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None)
+            .await?;
+        ensure!(status == StatusCode::ACCEPTED, "{run}");
+        self.wait_for(
+            ALICE,
+            &format!("/api/v1/schedules/{id}/runs"),
+            "the run to complete",
+            |v| v["items"][0]["status"] == "completed",
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// Stops the app: in-process through its handle; the binary with SIGTERM, as a service manager would, and
+    /// it must exit cleanly (status 0).
+    async fn stop(mut self) -> Result<()> {
+        match self.running.take() {
+            Some(Running::InProcess(app)) => Ok(app.shutdown().await?),
+            Some(Running::Binary(mut child)) => {
+                let pid = child.id().to_string();
+                Command::new("kill").args(["-TERM", &pid]).status()?;
+                let deadline = Instant::now() + WAIT;
+                loop {
+                    if let Some(status) = child.try_wait()? {
+                        ensure!(status.success(), "runner exited with {status} on SIGTERM");
+                        return Ok(());
+                    }
+                    if Instant::now() > deadline {
+                        child.kill()?;
+                        bail!("runner did not stop on SIGTERM");
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
             }
-            std::thread::sleep(Duration::from_millis(20));
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
 impl Drop for Runner {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // An in-process app stops when its handle drops; a child process is killed.
+        if let Some(Running::Binary(child)) = &mut self.running {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -195,7 +277,7 @@ async fn create_run_now_and_see_it_complete() -> Result<()> {
         )
         .await?;
     assert_eq!(notes["items"][0]["event"], "investigation-completed");
-    app.stop()
+    app.stop().await
 }
 
 #[tokio::test]
@@ -225,7 +307,7 @@ async fn a_once_schedule_a_few_seconds_ahead_runs_and_completes() -> Result<()> 
         .await?;
     assert_eq!(runs["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(runs["items"][0]["trigger"], "scheduled");
-    app.stop()
+    app.stop().await
 }
 
 #[tokio::test]
@@ -290,7 +372,7 @@ async fn five_failures_disable_the_schedule_and_resume_brings_it_back() -> Resul
     assert_eq!(resumed["status"], "ACTIVE");
     assert_eq!(resumed["consecutive_failures"], 0);
     assert!(resumed["next_run_at"].is_string());
-    app.stop()
+    app.stop().await
 }
 
 #[tokio::test]
@@ -353,31 +435,22 @@ async fn other_users_get_404_and_bad_requests_get_clear_errors() -> Result<()> {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     let (_, mine) = app.call(ALICE, "GET", "/api/v1/schedules", None).await?;
     assert_eq!(mine["total"], 1, "rejected requests wrote nothing");
-    app.stop()
+    app.stop().await
 }
 
+/// The process-level test: the real binary, stopped with SIGTERM and started again on the same `DATA_DIR`.
 #[tokio::test]
 async fn a_restart_keeps_schedules_runs_and_notifications() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let app = Runner::start(dir.path()).await?;
-    let (_, created) = app
-        .call(
-            ALICE,
-            "POST",
-            "/api/v1/schedules",
-            Some(daily("Durable", QUERY)),
-        )
-        .await?;
-    let id = created["id"].as_str().context("id")?.to_owned();
-    app.call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None)
-        .await?;
-    app.wait_for(ALICE, "/api/v1/notifications", "the run to finish", |v| {
+    let app = Runner::start_binary(dir.path()).await?;
+    let id = app.run_now_to_completion("Durable").await?;
+    app.wait_for(ALICE, "/api/v1/notifications", "the notification", |v| {
         v["total"] == 1
     })
     .await?;
-    app.stop()?;
+    app.stop().await?;
 
-    let again = Runner::start(dir.path()).await?;
+    let again = Runner::start_binary(dir.path()).await?;
     let (status, s) = again
         .call(ALICE, "GET", &format!("/api/v1/schedules/{id}"), None)
         .await?;
@@ -392,5 +465,53 @@ async fn a_restart_keeps_schedules_runs_and_notifications() -> Result<()> {
         .call(ALICE, "GET", "/api/v1/notifications", None)
         .await?;
     assert_eq!(notes["total"], 1);
-    again.stop()
+    again.stop().await
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_the_binary_with_one_line_and_status_2() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let output = Command::new(BINARY)
+        .envs(settings(
+            dir.path(),
+            &[("DISPATCH_CONCURRENCY", "many".into())],
+        ))
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::null())
+        .output()
+        .context("starting the local runner")?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("DISPATCH_CONCURRENCY=\"many\" is not valid")
+            && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn sandbox_addr_keeps_the_sandbox_engine_on_one_address_across_restarts() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let addr = format!("127.0.0.1:{}", free_port()?);
+    let health = format!("http://{addr}/health");
+    for _ in 0..2 {
+        let app = Runner::start_with(dir.path(), &[("SANDBOX_ADDR", addr.clone())]).await?;
+        let answer: Value = app.http.get(&health).send().await?.json().await?;
+        assert_eq!(answer["engine"], "sandbox", "{answer}");
+        // Investigations go to that address: run-now completes.
+        app.run_now_to_completion("Pinned").await?;
+        app.stop().await?;
+        // Stopped means the address is free again for the next start.
+        assert!(
+            app_is_gone(&health).await,
+            "the sandbox still answers at {addr}"
+        );
+    }
+    Ok(())
+}
+
+async fn app_is_gone(url: &str) -> bool {
+    reqwest::get(url).await.is_err()
 }

@@ -205,16 +205,40 @@ impl Session {
                     json!({ "message": format!("{SANDBOX_LABEL} investigation failed: {reason}") });
             }
             None => {
-                let query: String = self.query.chars().take(80).collect();
+                let query = cut_at_word(&self.query, SUMMARY_QUERY_CHARS);
                 doc["status"] = json!("completed");
+                // One sentence end: none after an ellipsis, no doubled full stop.
+                let query = query.trim_end_matches('.');
+                let stop = if query.ends_with('…') { "" } else { "." };
                 doc["summary"] = json!(format!(
-                    "{SANDBOX_LABEL} Investigated: {query}. 3 findings."
+                    "{SANDBOX_LABEL} Investigated: {query}{stop} 3 findings."
                 ));
                 doc["findings_count"] = json!(3);
             }
         }
         doc
     }
+}
+
+/// How much of the query a sandbox summary repeats.
+const SUMMARY_QUERY_CHARS: usize = 80;
+
+/// `text` cut to at most `max` characters at the last word boundary, with an ellipsis when cut (a single word
+/// longer than `max` is cut inside it).
+fn cut_at_word(text: &str, max: usize) -> String {
+    let text = text.trim();
+    let Some((limit, _)) = text.char_indices().nth(max) else {
+        return text.to_owned();
+    };
+    // A cut just before whitespace ends a whole word; otherwise drop back to the last whitespace before it.
+    let fits = if text[limit..].starts_with(char::is_whitespace) {
+        &text[..limit]
+    } else {
+        text[..limit]
+            .rfind(char::is_whitespace)
+            .map_or(&text[..limit], |space| &text[..space])
+    };
+    format!("{}…", fits.trim_end())
 }
 
 impl Sandbox {
@@ -408,6 +432,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn summaries_cut_the_query_between_words() {
+        assert_eq!(cut_at_word("short query", 80), "short query");
+        assert_eq!(cut_at_word("in the last day", 10), "in the…");
+        // A cut that lands exactly at a word's end keeps the word.
+        assert_eq!(cut_at_word("in the last day", 11), "in the last…");
+        assert_eq!(cut_at_word("exactly ten", 11), "exactly ten");
+        // One word longer than the limit is still cut, never returned whole.
+        assert_eq!(cut_at_word("supercalifragilistic", 5), "super…");
+        assert_eq!(cut_at_word("Zürich größer als", 8), "Zürich…");
+    }
+
+    #[test]
     fn failure_rate_is_exact_and_deterministic() {
         let failing = |rate: f64| {
             (1..=100)
@@ -476,6 +512,20 @@ mod tests {
                 .starts_with("[sandbox] Investigated: failed logins")
         );
         assert!(done["completed_at"].is_string());
+
+        // A long query is cut between words, not inside one.
+        let long = session(
+            "failed logins for admin@contoso.com in the last 24 hours where the source address is outside the corporate range",
+            None,
+        );
+        let summary = long.document(later, sandbox.config.run_time)["summary"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            summary,
+            "[sandbox] Investigated: failed logins for admin@contoso.com in the last 24 hours where the source… 3 findings."
+        );
 
         let bad = session("x [fail]", Some("marker".into()));
         let failed = bad.document(later, sandbox.config.run_time);
