@@ -128,17 +128,22 @@ async fn cargo_lambdas_deadline_still_claims_under_max_tick_with_one_warning() -
 
 #[tokio::test]
 async fn a_deadline_that_passes_mid_tick_stops_the_claiming_and_says_so() -> Result<()> {
-    // Three due schedules, read one per batch, one start at a time, on an engine whose first answer comes only
-    // after the tick's deadline (its Lambda deadline is the safety margin plus 200 ms away).
+    // Ten due schedules, read one per batch, one start at a time, on an engine whose first answer comes only after
+    // the tick's deadline (its Lambda deadline is the safety margin plus 200 ms away). Claims run ahead of starts by
+    // at most the pipeline's hand-over capacity (twice the concurrency), so the claimer waits for the slow engine,
+    // and by then the deadline has passed.
     let config = ServiceConfig {
         batch_size: 1,
         dispatch_concurrency: 1,
         ..ServiceConfig::default()
     };
     let w = MemoryWorld::with_config(Utc.with_ymd_and_hms(2026, 3, 2, 7, 0, 0).unwrap(), config);
-    for name in ["Failed sign-ins", "Risky sign-ins", "Mailbox rules"] {
-        w.create(&analyst("alice"), daily_schedule(name, "08:00"))
-            .await?;
+    for i in 0..10 {
+        w.create(
+            &analyst("alice"),
+            daily_schedule(&format!("Check {i}"), "08:00"),
+        )
+        .await?;
     }
     w.clock
         .set(Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 5).unwrap());
@@ -156,7 +161,7 @@ async fn a_deadline_that_passes_mid_tick_stops_the_claiming_and_says_so() -> Res
     // runs already claimed were started, and the report and the log say why the tick ended early.
     ensure!(report.stopped_at_deadline, "{report:?}");
     ensure!(
-        (1..3).contains(&report.claimed) && report.started == report.claimed,
+        (1..10).contains(&report.claimed) && report.started == report.claimed,
         "{report:?}"
     );
     assert!(
@@ -173,7 +178,7 @@ async fn a_deadline_that_passes_mid_tick_stops_the_claiming_and_says_so() -> Res
         event("dispatcher/tick.json", Some(Duration::from_secs(55)))?,
     )
     .await?;
-    assert_eq!(report.claimed + next.claimed, 3, "{next:?}");
+    assert_eq!(report.claimed + next.claimed, 10, "{next:?}");
     assert!(!next.stopped_at_deadline);
     Ok(())
 }
