@@ -449,9 +449,7 @@ async fn list_schedules(
     let page = PageParams::read(&p)?;
     let filter = ScheduleListParams::read(&p)?;
     let query = ListQuery {
-        limit: page.limit,
-        offset: page.offset,
-        cursor: page.cursor,
+        page: page.query(),
         status: filter.status,
     };
     Ok(Json(s.services.list_schedules(&caller, query).await?))

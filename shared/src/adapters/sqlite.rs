@@ -516,6 +516,34 @@ fn page_clause(
     }
 }
 
+/// The rows of `table` (keyed by `id`) matching `where_clause` on one page, and how many match in all, in one read
+/// transaction so the total and the page describe the same moment.
+fn counted_page<T: DeserializeOwned>(
+    conn: &mut Connection,
+    table: &str,
+    where_clause: &str,
+    mut args: Vec<Value>,
+    (page_clause, page_args): (String, Vec<Value>),
+) -> Result<Page<T>, StoreError> {
+    let tx = conn.transaction()?;
+    let total: i64 = tx.query_row(
+        &format!("SELECT COUNT(*) FROM {table} {where_clause}"),
+        rusqlite::params_from_iter(&args),
+        |row| row.get(0),
+    )?;
+    args.extend(page_args);
+    let items = query_items(
+        &tx,
+        &format!("SELECT id, body FROM {table} {where_clause} {page_clause}"),
+        rusqlite::params_from_iter(&args),
+    )?;
+    tx.commit()?;
+    Ok(Page {
+        items,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
 fn immediate(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
     Ok(conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
 }
@@ -579,29 +607,10 @@ impl ScheduleStore for SqliteScheduleStore {
             conditions.push("status = ?");
             args.push(Value::Text(status.as_str().to_owned()));
         }
-        let where_clause = conditions.join(" AND ");
-        let (page_clause, page_args) = page_clause("created_at", "id", limit, start);
-        self.read(move |conn| {
-            // One read transaction, so the total and the page describe the same moment.
-            let tx = conn.transaction()?;
-            let total: i64 = tx.query_row(
-                &format!("SELECT COUNT(*) FROM schedules WHERE {where_clause}"),
-                rusqlite::params_from_iter(&args),
-                |row| row.get(0),
-            )?;
-            args.extend(page_args);
-            let items = query_items(
-                &tx,
-                &format!("SELECT id, body FROM schedules WHERE {where_clause} {page_clause}"),
-                rusqlite::params_from_iter(&args),
-            )?;
-            tx.commit()?;
-            Ok(Page {
-                items,
-                total: u64::try_from(total).unwrap_or(0),
-            })
-        })
-        .await
+        let where_clause = format!("WHERE {}", conditions.join(" AND "));
+        let page = page_clause("created_at", "id", limit, start);
+        self.read(move |conn| counted_page(conn, "schedules", &where_clause, args, page))
+            .await
     }
 
     async fn update_schedule(
@@ -764,31 +773,13 @@ impl ScheduleStore for SqliteScheduleStore {
         limit: u32,
         start: &PageStart,
     ) -> Result<Page<Notification>, StoreError> {
-        let (where_clause, mut args) = match owner {
+        let (where_clause, args) = match owner {
             Some(owner) => ("WHERE owner = ?", vec![Value::Text(owner.to_owned())]),
             None => ("WHERE TRUE", Vec::new()),
         };
-        let (page_clause, page_args) = page_clause("created_at", "id", limit, start);
-        self.read(move |conn| {
-            let tx = conn.transaction()?;
-            let total: i64 = tx.query_row(
-                &format!("SELECT COUNT(*) FROM notifications {where_clause}"),
-                rusqlite::params_from_iter(&args),
-                |row| row.get(0),
-            )?;
-            args.extend(page_args);
-            let items = query_items(
-                &tx,
-                &format!("SELECT id, body FROM notifications {where_clause} {page_clause}"),
-                rusqlite::params_from_iter(&args),
-            )?;
-            tx.commit()?;
-            Ok(Page {
-                items,
-                total: u64::try_from(total).unwrap_or(0),
-            })
-        })
-        .await
+        let page = page_clause("created_at", "id", limit, start);
+        self.read(move |conn| counted_page(conn, "notifications", where_clause, args, page))
+            .await
     }
 }
 

@@ -20,6 +20,11 @@ pub(crate) struct PageRequest {
 }
 
 impl PageRequest {
+    /// [`PageRequest::parse`] of what a caller sent.
+    pub fn of(query: &super::PageQuery, default: u32) -> Result<Self, ServiceError> {
+        Self::parse(query.limit, query.offset, query.cursor.as_deref(), default)
+    }
+
     /// Checks `limit` (1..=[`LIST_MAX`], default `default`), `offset` and `cursor` (not both).
     pub fn parse(
         limit: Option<u32>,

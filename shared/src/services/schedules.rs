@@ -125,10 +125,7 @@ pub struct ValidateRequest {
 /// `GET /api/v1/schedules`: a page, and optionally only one status.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
-    pub limit: Option<u32>,
-    pub offset: Option<u32>,
-    /// `next_cursor` of the previous page (instead of `offset`).
-    pub cursor: Option<String>,
+    pub page: PageQuery,
     pub status: Option<String>,
 }
 
@@ -363,12 +360,7 @@ impl Services {
         caller: &Caller,
         query: ListQuery,
     ) -> Result<Listing<ScheduleView>, ServiceError> {
-        let page = PageRequest::parse(
-            query.limit,
-            query.offset,
-            query.cursor.as_deref(),
-            LIST_DEFAULT,
-        )?;
+        let page = PageRequest::of(&query.page, LIST_DEFAULT)?;
         let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => match s.parse::<ScheduleStatus>() {
@@ -593,7 +585,7 @@ impl Services {
     ) -> Result<RunPage, ServiceError> {
         let schedule = self.visible(caller, id).await?;
         let default = self.config.run_retention.count().min(LIST_MAX);
-        let page = PageRequest::parse(query.limit, query.offset, query.cursor.as_deref(), default)?;
+        let page = PageRequest::of(&query, default)?;
         let after = match &page.start {
             PageStart::After(after) => Some(after),
             PageStart::Offset(0) => None,
@@ -684,12 +676,7 @@ impl Services {
         caller: &Caller,
         query: PageQuery,
     ) -> Result<Listing<Notification>, ServiceError> {
-        let page = PageRequest::parse(
-            query.limit,
-            query.offset,
-            query.cursor.as_deref(),
-            LIST_DEFAULT,
-        )?;
+        let page = PageRequest::of(&query, LIST_DEFAULT)?;
         let owner = (caller.role != Role::Admin).then_some(caller.user.as_str());
         let Page { items, total } = self
             .store
