@@ -121,7 +121,16 @@ async fn an_unreachable_table_is_unavailable() {
         shared::domain::RunRetention::default(),
     );
     let err = store.get_schedule(&"sch_a".into()).await;
-    assert!(matches!(err, Err(StoreError::Unavailable(_))), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Err(StoreError::Unavailable {
+                source: Some(_),
+                ..
+            })
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

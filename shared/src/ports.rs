@@ -25,17 +25,51 @@ impl Clock for SystemClock {
 // ---------------------------------------------------------------------------------------------------------------
 // Store
 
+/// The cause of an infrastructure failure, kept for the error chain (logs, Lambda diagnostics).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `": {cause}: {its cause}..."`, or nothing: the causes' text in the message, so a log line reads whole while
+/// `source()` still gives the cause itself (`crate::text::error_chain` does not repeat it).
+fn cause_suffix(source: &Option<BoxError>) -> String {
+    source
+        .as_deref()
+        .map(|s| format!(": {}", crate::text::error_chain(s)))
+        .unwrap_or_default()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The store could not be reached or failed; retrying may help.
-    #[error("store unavailable: {0}")]
-    Unavailable(String),
+    #[error("store unavailable: {what}{}", cause_suffix(source))]
+    Unavailable {
+        what: String,
+        #[source]
+        source: Option<BoxError>,
+    },
     /// An item in the store could not be read back (malformed or from an incompatible version).
     #[error("malformed item {key}: {message}")]
     Malformed { key: String, message: String },
     /// The schedule or run already exists (insert of an existing id).
     #[error("already exists: {0}")]
     AlreadyExists(String),
+}
+
+impl StoreError {
+    /// The store failed doing `what`, because of `source`.
+    pub fn unavailable(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self::Unavailable {
+            what: what.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The store cannot serve, for a reason of its own (no underlying error).
+    pub fn unavailable_because(what: impl Into<String>) -> Self {
+        Self::Unavailable {
+            what: what.into(),
+            source: None,
+        }
+    }
 }
 
 /// Which schedules to list.
@@ -234,9 +268,32 @@ pub trait InvestigationEngine: Send + Sync {
 // ---------------------------------------------------------------------------------------------------------------
 // Notifier
 
+/// A notification that did not reach its channel: what failed, and the underlying error when there is one.
 #[derive(Debug, thiserror::Error)]
-#[error("notification not delivered: {0}")]
-pub struct NotifyError(pub String);
+#[error("notification not delivered: {what}{}", cause_suffix(source))]
+pub struct NotifyError {
+    pub what: String,
+    #[source]
+    pub source: Option<BoxError>,
+}
+
+impl NotifyError {
+    /// Not delivered, for a reason of the notifier's own.
+    pub fn new(what: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            source: None,
+        }
+    }
+
+    /// Not delivered doing `what`, because of `source`.
+    pub fn caused(what: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Self {
+            what: what.into(),
+            source: Some(source.into()),
+        }
+    }
+}
 
 #[async_trait]
 pub trait Notifier: Send + Sync {

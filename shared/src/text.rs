@@ -13,14 +13,14 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
 }
 
 /// `error` followed by its causes, `": "`-separated ("error sending request: tcp connect error: Connection
-/// refused"). A cause whose text already ends the message is skipped, so an error that prints its source
-/// (`#[error("store unavailable: {0}")]` over a `#[source]`) does not say it twice.
+/// refused"). A cause whose text the message already holds is skipped, so an error that prints its source (or its
+/// source's whole chain, as `StoreError` and `NotifyError` do) does not say it twice.
 pub fn error_chain(error: &(dyn Error + 'static)) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
         let text = cause.to_string();
-        if !message.ends_with(&text) {
+        if !message.contains(&text) {
             message.push_str(": ");
             message.push_str(&text);
         }

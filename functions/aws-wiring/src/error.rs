@@ -94,13 +94,26 @@ mod tests {
 
     #[test]
     fn store_errors_map_to_typed_diagnostics() {
-        let e = FunctionError::from(ServiceError::Store(StoreError::Unavailable(
-            "throttled".into(),
+        let cause = std::io::Error::other("ProvisionedThroughputExceededException: throttled");
+        let e = FunctionError::from(ServiceError::Store(StoreError::unavailable(
+            "DynamoDB request failed",
+            cause,
         )));
         assert!(e.is_retryable());
         let d = Diagnostic::from(e);
         assert_eq!(d.error_type, "StoreUnavailable");
-        assert!(d.error_message.contains("throttled"), "{}", d.error_message);
+        // The diagnostic tells the whole chain, the cause once.
+        assert_eq!(
+            d.error_message.matches("throttled").count(),
+            1,
+            "{}",
+            d.error_message
+        );
+        assert!(
+            d.error_message.contains("DynamoDB request failed"),
+            "{}",
+            d.error_message
+        );
 
         let e = FunctionError::from(ServiceError::Store(StoreError::Malformed {
             key: "k".into(),

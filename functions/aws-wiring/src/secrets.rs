@@ -57,7 +57,7 @@ pub fn parse_credential(raw: &str) -> Result<EngineCredential, &'static str> {
         return Err("the stored credential is empty");
     }
     if !raw.starts_with('{') {
-        return Ok(EngineCredential::ApiKey(raw.to_owned()));
+        return Ok(EngineCredential::ApiKey(raw.into()));
     }
     #[derive(serde::Deserialize)]
     struct Stored {
@@ -68,10 +68,10 @@ pub fn parse_credential(raw: &str) -> Result<EngineCredential, &'static str> {
         serde_json::from_str(raw).map_err(|_| "the stored credential is not valid JSON")?;
     match (stored.api_key, stored.bearer_token) {
         (Some(key), None) if !key.trim().is_empty() => {
-            Ok(EngineCredential::ApiKey(key.trim().to_owned()))
+            Ok(EngineCredential::ApiKey(key.trim().into()))
         }
         (None, Some(token)) if !token.trim().is_empty() => {
-            Ok(EngineCredential::Bearer(token.trim().to_owned()))
+            Ok(EngineCredential::Bearer(token.trim().into()))
         }
         _ => Err("the stored JSON must hold exactly one non-empty `api_key` or `bearer_token`"),
     }
@@ -83,18 +83,20 @@ mod tests {
 
     #[test]
     fn parses_plain_and_json_credentials() {
-        assert_eq!(
-            parse_credential(" k-123\n"),
-            Ok(EngineCredential::ApiKey("k-123".into()))
-        );
-        assert_eq!(
-            parse_credential(r#"{"api_key":"k"}"#),
-            Ok(EngineCredential::ApiKey("k".into()))
-        );
-        assert_eq!(
+        use secrecy::ExposeSecret;
+        let api_key = |raw| match parse_credential(raw) {
+            Ok(EngineCredential::ApiKey(k)) => Some(k.expose_secret().to_owned()),
+            _ => None,
+        };
+        assert_eq!(api_key(" k-123\n").as_deref(), Some("k-123"));
+        assert_eq!(api_key(r#"{"api_key":"k"}"#).as_deref(), Some("k"));
+        assert!(matches!(
             parse_credential(r#"{"bearer_token":"t"}"#),
-            Ok(EngineCredential::Bearer("t".into()))
-        );
+            Ok(EngineCredential::Bearer(t)) if t.expose_secret() == "t"
+        ));
+        // The credential's Debug never shows the secret.
+        let shown = format!("{:?}", parse_credential("k-123").unwrap());
+        assert!(!shown.contains("k-123"), "{shown}");
         assert!(parse_credential("").is_err());
         assert!(parse_credential(r#"{"api_key":"k","bearer_token":"t"}"#).is_err());
         let err = parse_credential(r#"{"api_key": "sekrit""#).unwrap_err();

@@ -9,6 +9,7 @@ mod support;
 use anyhow::{Context, Result, bail, ensure};
 use aws_wiring::{SecretRef, SecretSource};
 use chrono::{TimeZone, Utc};
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use shared::adapters::aws_notify::{
     EVENT_SOURCE, EventBridgeNotifier, SnsFormat, SnsNotifier, email_text,
@@ -228,7 +229,10 @@ async fn a_bus_that_does_not_exist_is_an_error_not_a_silent_drop() -> Result<()>
         .await
     {
         Err(e) => {
-            assert!(e.0.contains("EventBridge"), "{e}");
+            assert!(e.what.contains("EventBridge"), "{e}");
+            // The SDK's error is kept as the cause, and the message tells it too.
+            assert!(std::error::Error::source(&e).is_some(), "{e:?}");
+            assert!(e.to_string().contains("PutEvents"), "{e}");
             Ok(())
         }
         Ok(()) => bail!("publishing to a missing bus must fail so the outbox retries"),
@@ -262,7 +266,10 @@ async fn the_engine_credential_comes_from_secrets_manager_or_ssm() -> Result<()>
         },
     )
     .await?;
-    assert_eq!(from_sm, EngineCredential::Bearer("tok-123".into()));
+    assert!(
+        matches!(&from_sm, EngineCredential::Bearer(t) if t.expose_secret() == "tok-123"),
+        "{from_sm:?}"
+    );
     let from_ssm = aws_wiring::secrets::engine_credential(
         &sdk,
         &SecretRef {
@@ -271,7 +278,10 @@ async fn the_engine_credential_comes_from_secrets_manager_or_ssm() -> Result<()>
         },
     )
     .await?;
-    assert_eq!(from_ssm, EngineCredential::ApiKey("key-456".into()));
+    assert!(
+        matches!(&from_ssm, EngineCredential::ApiKey(k) if k.expose_secret() == "key-456"),
+        "{from_ssm:?}"
+    );
 
     let missing = aws_wiring::secrets::engine_credential(
         &sdk,

@@ -3,6 +3,7 @@
 
 use crate::error::StartError;
 use rand::Rng;
+use secrecy::SecretString;
 use shared::adapters::engine_http::{EngineConfig, EngineCredential};
 use shared::adapters::sandbox_engine::SandboxConfig;
 use shared::config::{ConfigError, ServiceConfig, parse_var, process_env, secs_var, var};
@@ -20,9 +21,9 @@ pub struct LocalConfig {
     pub tokens: Vec<(String, Caller)>,
     /// `ENGINE_URL`: a real engine instead of the sandbox.
     pub engine_url: Option<String>,
-    engine_api_key: Option<String>,
-    /// `WEBHOOK_URL`: notifications are also posted there.
-    pub webhook_url: Option<String>,
+    engine_api_key: Option<SecretString>,
+    /// `WEBHOOK_URL`: notifications are also posted there (a secret: it carries the channel's token).
+    pub webhook_url: Option<SecretString>,
     /// `DISPATCH_INTERVAL_SECS` (60) and `STATUS_CHECK_INTERVAL_SECS` (300).
     pub dispatch_interval: Duration,
     pub status_interval: Duration,
@@ -71,8 +72,8 @@ impl LocalConfig {
             data_dir,
             tokens,
             engine_url: var(&lookup, "ENGINE_URL"),
-            engine_api_key: var(&lookup, "ENGINE_API_KEY"),
-            webhook_url: var(&lookup, "WEBHOOK_URL"),
+            engine_api_key: var(&lookup, "ENGINE_API_KEY").map(SecretString::from),
+            webhook_url: var(&lookup, "WEBHOOK_URL").map(SecretString::from),
             dispatch_interval: secs_var(
                 &lookup,
                 "DISPATCH_INTERVAL_SECS",

@@ -70,8 +70,9 @@ impl App {
         );
         let mut notifiers: Vec<Arc<dyn Notifier>> = vec![Arc::new(LogNotifier)];
         if let Some(url) = &cfg.webhook_url {
+            let url = secrecy::ExposeSecret::expose_secret(url);
             notifiers.push(Arc::new(WebhookNotifier::new(url).map_err(|e| {
-                shared::config::ConfigError(format!("WEBHOOK_URL: {}", e.0))
+                shared::config::ConfigError(format!("WEBHOOK_URL: {}", e.what))
             })?));
         }
 

@@ -95,16 +95,13 @@ impl Notifier for SnsNotifier {
                 .data_type("String")
                 .string_value(value)
                 .build()
-                .map_err(|e| NotifyError(format!("SNS message attribute {name}: {e}")))?;
+                .map_err(|e| NotifyError::caused(format!("SNS message attribute {name}"), e))?;
             request = request.message_attributes(name, value);
         }
-        request.send().await.map_err(|e| {
-            NotifyError(format!(
-                "SNS publish of {} failed: {}",
-                n.id,
-                aws_sdk_sns::error::DisplayErrorContext(&e)
-            ))
-        })?;
+        request
+            .send()
+            .await
+            .map_err(|e| NotifyError::caused(format!("SNS publish of {} failed", n.id), e))?;
         Ok(())
     }
 }
@@ -275,7 +272,7 @@ pub fn detail_type(event: NotificationEvent) -> &'static str {
 /// The `Detail` of an event: the notification as JSON, with an oversized summary cut so the entry fits.
 pub fn event_detail(n: &Notification) -> Result<String, NotifyError> {
     let detail = serde_json::to_string(n)
-        .map_err(|e| NotifyError(format!("cannot encode {}: {e}", n.id)))?;
+        .map_err(|e| NotifyError::caused(format!("cannot encode {}", n.id), e))?;
     if detail.len() <= MAX_MESSAGE_BYTES {
         return Ok(detail);
     }
@@ -285,7 +282,7 @@ pub fn event_detail(n: &Notification) -> Result<String, NotifyError> {
         .as_deref()
         .map(|s| truncate_chars(s, MAX_SUMMARY_CHARS));
     serde_json::to_string(&shortened)
-        .map_err(|e| NotifyError(format!("cannot encode {}: {e}", n.id)))
+        .map_err(|e| NotifyError::caused(format!("cannot encode {}", n.id), e))
 }
 
 #[async_trait]
@@ -304,11 +301,7 @@ impl Notifier for EventBridgeNotifier {
             .send()
             .await
             .map_err(|e| {
-                NotifyError(format!(
-                    "EventBridge PutEvents of {} failed: {}",
-                    n.id,
-                    aws_sdk_eventbridge::error::DisplayErrorContext(&e)
-                ))
+                NotifyError::caused(format!("EventBridge PutEvents of {} failed", n.id), e)
             })?;
         // PutEvents answers 200 even when an entry was refused; the per-entry result says so.
         if output.failed_entry_count() > 0 {
@@ -324,7 +317,7 @@ impl Notifier for EventBridgeNotifier {
                     )
                 })
                 .collect();
-            return Err(NotifyError(format!(
+            return Err(NotifyError::new(format!(
                 "EventBridge refused {}: {}",
                 n.id,
                 reasons.join("; ")

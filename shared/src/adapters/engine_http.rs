@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
 use wire::{error_detail, parse_start_response};
@@ -43,23 +44,14 @@ const MAX_SESSION_ID_CHARS: usize = 256;
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
-/// How the adapter authenticates to the engine.
-#[derive(Clone, PartialEq, Eq)]
+/// How the adapter authenticates to the engine. The secret is a [`SecretString`]: `{:?}` never shows it, and
+/// reading it takes an explicit `expose_secret()`.
+#[derive(Debug, Clone)]
 pub enum EngineCredential {
     /// Sent as `X-API-Key: <key>`.
-    ApiKey(String),
+    ApiKey(SecretString),
     /// Sent as `Authorization: Bearer <token>`.
-    Bearer(String),
-}
-
-impl fmt::Debug for EngineCredential {
-    // Hand-written so the secret can never reach a log line through `{:?}`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
-            Self::Bearer(_) => f.write_str("Bearer(<redacted>)"),
-        }
-    }
+    Bearer(SecretString),
 }
 
 /// Settings for [`SocmateEngine`]. `Debug` is safe to log (the credential is redacted).
@@ -288,10 +280,11 @@ fn auth_headers(credential: Option<&EngineCredential>) -> Result<HeaderMap, Engi
     let mut headers = HeaderMap::new();
     let (name, value) = match credential {
         None => return Ok(headers),
-        Some(EngineCredential::ApiKey(key)) => (X_API_KEY, key.trim().to_owned()),
-        Some(EngineCredential::Bearer(token)) => {
-            (AUTHORIZATION, format!("Bearer {}", token.trim()))
-        }
+        Some(EngineCredential::ApiKey(key)) => (X_API_KEY, key.expose_secret().trim().to_owned()),
+        Some(EngineCredential::Bearer(token)) => (
+            AUTHORIZATION,
+            format!("Bearer {}", token.expose_secret().trim()),
+        ),
     };
     if value.is_empty() || value == "Bearer " {
         return Err(EngineConfigError::InvalidCredential("empty"));

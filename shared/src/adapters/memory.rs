@@ -414,7 +414,7 @@ impl RecordingNotifier {
 impl Notifier for RecordingNotifier {
     async fn publish(&self, notification: &Notification) -> Result<(), NotifyError> {
         if *lock(&self.fail) {
-            return Err(NotifyError("recording notifier told to fail".into()));
+            return Err(NotifyError::new("recording notifier told to fail"));
         }
         lock(&self.published).push(notification.clone());
         Ok(())

@@ -31,13 +31,20 @@ impl Notifier for FanoutNotifier {
         let mut failures = Vec::new();
         for notifier in &self.0 {
             if let Err(e) = notifier.publish(n).await {
-                failures.push(e.0);
+                failures.push(e);
             }
         }
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(NotifyError(failures.join("; ")))
+        match failures.len() {
+            0 => Ok(()),
+            // One failure keeps its cause chain; several are told together.
+            1 => Err(failures.remove(0)),
+            _ => Err(NotifyError::new(
+                failures
+                    .iter()
+                    .map(|e| crate::text::error_chain(e))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )),
         }
     }
 }
@@ -54,11 +61,11 @@ pub struct WebhookNotifier {
 impl WebhookNotifier {
     pub fn new(url: &str) -> Result<Self, NotifyError> {
         let url = reqwest::Url::parse(url)
-            .map_err(|e| NotifyError(format!("WEBHOOK_URL is not a valid URL: {e}")))?;
+            .map_err(|e| NotifyError::caused("WEBHOOK_URL is not a valid URL", e))?;
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
             .build()
-            .map_err(|e| NotifyError(format!("could not build HTTP client: {e}")))?;
+            .map_err(|e| NotifyError::caused("could not build HTTP client", e))?;
         Ok(Self { client, url })
     }
 }
@@ -74,11 +81,11 @@ impl Notifier for WebhookNotifier {
             .json(&body)
             .send()
             .await
-            .map_err(|e| NotifyError(format!("webhook unreachable: {}", e.without_url())))?;
+            .map_err(|e| NotifyError::caused("webhook unreachable", e.without_url()))?;
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(NotifyError(format!(
+            Err(NotifyError::new(format!(
                 "webhook answered {}",
                 response.status()
             )))

@@ -41,7 +41,7 @@ pub struct SandboxConfig {
     /// Added to every API request before it is answered.
     pub latency: Duration,
     /// When set, API requests must send it as `X-API-Key` (or `Authorization: Bearer`), else `401`.
-    pub api_key: Option<String>,
+    pub api_key: Option<secrecy::SecretString>,
 }
 
 impl Default for SandboxConfig {
@@ -270,7 +270,7 @@ impl Sandbox {
         let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
         let presented = header(header::HeaderName::from_static("x-api-key"))
             .or_else(|| header(header::AUTHORIZATION).and_then(|v| v.strip_prefix("Bearer ")));
-        if presented.map(str::trim) == Some(expected.as_str()) {
+        if presented.map(str::trim) == Some(secrecy::ExposeSecret::expose_secret(expected)) {
             Ok(())
         } else {
             Err(detail(

@@ -141,7 +141,7 @@ const UPDATE_RUN_SQL: &str = "UPDATE runs
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Unavailable(format!("sqlite: {e}"))
+        StoreError::unavailable("sqlite", e)
     }
 }
 
@@ -288,7 +288,7 @@ where
 {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| StoreError::Unavailable(format!("sqlite task failed: {e}")))?
+        .map_err(|e| StoreError::unavailable("sqlite task failed", e))?
 }
 
 /// Brings the schema from the database's `user_version` up to [`SqliteScheduleStore::SCHEMA_VERSION`].
@@ -298,7 +298,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let latest = MIGRATIONS.len();
     let current = usize::try_from(current).unwrap_or(usize::MAX);
     if current > latest {
-        return Err(StoreError::Unavailable(format!(
+        return Err(StoreError::unavailable_because(format!(
             "the database schema is version {current}, newer than this program supports ({latest}); \
              use a newer build or another database file"
         )));
@@ -999,34 +999,35 @@ mod tests {
             assert!(!store.update_schedule(&next, 99).await.unwrap().applied());
             schedules[i] = next;
         }
-        let conn = store.writer.lock().unwrap();
-        let counted: Vec<(String, String, i64)> = conn
-            .prepare(
-                "SELECT owner, status, n FROM schedule_counts WHERE n > 0 ORDER BY owner, status",
-            )
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        let actual: Vec<(String, String, i64)> = conn
-            .prepare("SELECT owner, status, COUNT(*) FROM schedules GROUP BY owner, status ORDER BY owner, status")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(counted, actual);
-        assert_eq!(
-            actual,
-            [
-                ("alice".to_owned(), "ACTIVE".to_owned(), 2),
-                ("alice".to_owned(), "PAUSED".to_owned(), 1),
-                ("bob".to_owned(), "DELETED".to_owned(), 1),
-                ("carol".to_owned(), "ACTIVE".to_owned(), 1),
-            ]
-        );
-        drop(conn);
+        {
+            let conn = store.writer.lock().unwrap();
+            let counted: Vec<(String, String, i64)> = conn
+                .prepare(
+                    "SELECT owner, status, n FROM schedule_counts WHERE n > 0 ORDER BY owner, status",
+                )
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let actual: Vec<(String, String, i64)> = conn
+                .prepare("SELECT owner, status, COUNT(*) FROM schedules GROUP BY owner, status ORDER BY owner, status")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(counted, actual);
+            assert_eq!(
+                actual,
+                [
+                    ("alice".to_owned(), "ACTIVE".to_owned(), 2),
+                    ("alice".to_owned(), "PAUSED".to_owned(), 1),
+                    ("bob".to_owned(), "DELETED".to_owned(), 1),
+                    ("carol".to_owned(), "ACTIVE".to_owned(), 1),
+                ]
+            );
+        }
         let page = store
             .list_schedules(&ScheduleFilter::default(), 2, &PageStart::Offset(0))
             .await
@@ -1135,7 +1136,7 @@ mod tests {
         drop(conn);
         let err = SqliteScheduleStore::open(&path, RunRetention::default()).unwrap_err();
         assert!(
-            matches!(&err, StoreError::Unavailable(m) if m.contains("newer")),
+            matches!(&err, StoreError::Unavailable { what, .. } if what.contains("newer")),
             "{err}"
         );
     }

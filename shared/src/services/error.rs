@@ -57,8 +57,8 @@ pub enum ServiceError {
     /// The transition is impossible from the current state (409).
     #[error("{0}")]
     Conflict(String),
-    /// The store failed; not the caller's fault (500/503, retryable).
-    #[error("storage error")]
+    /// The store failed; not the caller's fault (500/503, retryable). The HTTP edge tells the caller only that.
+    #[error("storage error: {0}")]
     Store(#[from] StoreError),
 }
 

@@ -25,7 +25,6 @@ use crate::ports::{
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -219,7 +218,7 @@ impl DynamoDbScheduleStore {
         };
         let put = put
             .build()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            .map_err(|e| StoreError::unavailable("building a transaction item", e))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
@@ -429,8 +428,8 @@ fn string_attr<'a>(item: &'a Item, name: &str) -> &'a str {
     }
 }
 
-fn unavailable(err: impl std::error::Error) -> StoreError {
-    StoreError::Unavailable(DisplayErrorContext(err).to_string())
+fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::unavailable("DynamoDB request failed", err)
 }
 
 #[async_trait]
@@ -684,7 +683,9 @@ fn outcome(applied: bool) -> WriteOutcome {
 /// Creates the store's table with its indexes and TTL, and waits until it is usable. For tests and local runs;
 /// `template.yaml` declares the same table for deployments (keep the two in step).
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Unavailable(e.to_string());
+    let build = |e: aws_sdk_dynamodb::error::BuildError| {
+        StoreError::unavailable("building the table definition", e)
+    };
     let attribute = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
