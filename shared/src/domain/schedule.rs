@@ -88,7 +88,6 @@ impl Caller {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(from = "StoredSchedule")]
 pub struct Schedule {
     pub id: ScheduleId,
     pub owner: String,
@@ -118,77 +117,6 @@ pub struct Schedule {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
-}
-
-/// A [`Schedule`] as it is stored and sent (the timing fields beside the others), read field by field: deriving
-/// `Deserialize` through `#[serde(flatten)]` would buffer every item into an intermediate map first, and the read
-/// path decodes a page of them per request.
-#[derive(Deserialize)]
-struct StoredSchedule {
-    id: ScheduleId,
-    owner: String,
-    name: String,
-    #[serde(default)]
-    description: String,
-    user_query: String,
-    persona: String,
-    frequency: Frequency,
-    #[serde(default)]
-    scheduled_time: Option<String>,
-    #[serde(default)]
-    day_of_week: Option<crate::domain::timing::DayOfWeek>,
-    #[serde(default)]
-    day_of_month: Option<crate::domain::timing::DayOfMonth>,
-    #[serde(default)]
-    cron_expression: Option<String>,
-    timezone: String,
-    status: ScheduleStatus,
-    #[serde(default)]
-    next_run_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    last_run_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    last_run_status: Option<RunStatus>,
-    #[serde(default)]
-    consecutive_failures: u32,
-    #[serde(default)]
-    disabled_reason: Option<DisabledReason>,
-    #[serde(default)]
-    runs_in_flight: u32,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    version: u64,
-}
-
-impl From<StoredSchedule> for Schedule {
-    fn from(s: StoredSchedule) -> Self {
-        Self {
-            id: s.id,
-            owner: s.owner,
-            name: s.name,
-            description: s.description,
-            user_query: s.user_query,
-            persona: s.persona,
-            timing: TimingSpec {
-                frequency: s.frequency,
-                scheduled_time: s.scheduled_time,
-                day_of_week: s.day_of_week,
-                day_of_month: s.day_of_month,
-                cron_expression: s.cron_expression,
-                timezone: s.timezone,
-            },
-            status: s.status,
-            next_run_at: s.next_run_at,
-            last_run_at: s.last_run_at,
-            last_run_status: s.last_run_status,
-            consecutive_failures: s.consecutive_failures,
-            disabled_reason: s.disabled_reason,
-            runs_in_flight: s.runs_in_flight,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-            version: s.version,
-        }
-    }
 }
 
 impl Schedule {
