@@ -218,6 +218,21 @@ fn run_ids(items: &[Run]) -> Vec<&str> {
     items.iter().map(|r| r.run_id.as_str()).collect()
 }
 
+/// Five schedules of `owner` for the listing cases, inserted out of order, two sharing a creation time:
+/// newest first they are sch_5b, sch_5a, sch_3, sch_2, sch_1.
+async fn insert_listing_schedules(store: &dyn ScheduleStore, owner: &str) -> Result<()> {
+    for (id, created) in [
+        ("sch_3", at(3, 0, 0)),
+        ("sch_1", at(1, 0, 0)),
+        ("sch_5b", at(5, 0, 0)),
+        ("sch_2", at(2, 0, 0)),
+        ("sch_5a", at(5, 0, 0)),
+    ] {
+        store.insert_schedule(&schedule(id, owner, created)).await?;
+    }
+    Ok(())
+}
+
 fn by_owner(owner: &str) -> ScheduleFilter {
     ScheduleFilter {
         owner: Some(owner.into()),
@@ -398,18 +413,10 @@ pub async fn list_is_newest_first_with_limit_offset_and_total(
     store: Arc<dyn ScheduleStore>,
 ) -> Result<()> {
     // Inserted out of order; two share a creation time (the larger id comes first).
-    for (id, created) in [
-        ("sch_3", at(3, 0, 0)),
-        ("sch_1", at(1, 0, 0)),
-        ("sch_5b", at(5, 0, 0)),
-        ("sch_2", at(2, 0, 0)),
-        ("sch_5a", at(5, 0, 0)),
-        ("sch_4", at(4, 0, 0)),
-    ] {
-        store
-            .insert_schedule(&schedule(id, "alice", created))
-            .await?;
-    }
+    insert_listing_schedules(&*store, "alice").await?;
+    store
+        .insert_schedule(&schedule("sch_4", "alice", at(4, 0, 0)))
+        .await?;
     let newest_first = ["sch_5b", "sch_5a", "sch_4", "sch_3", "sch_2", "sch_1"];
 
     for filter in [ScheduleFilter::default(), by_owner("alice")] {
@@ -443,17 +450,7 @@ pub async fn list_is_newest_first_with_limit_offset_and_total(
 /// Every listing pages after a cursor (the sort key and id of the last item seen): ties on the sort key are
 /// broken by id, the page after the last item is empty, and the total still counts everything.
 pub async fn listings_page_after_a_cursor(store: Arc<dyn ScheduleStore>) -> Result<()> {
-    for (id, created) in [
-        ("sch_3", at(3, 0, 0)),
-        ("sch_1", at(1, 0, 0)),
-        ("sch_5b", at(5, 0, 0)),
-        ("sch_2", at(2, 0, 0)),
-        ("sch_5a", at(5, 0, 0)),
-    ] {
-        store
-            .insert_schedule(&schedule(id, "alice", created))
-            .await?;
-    }
+    insert_listing_schedules(&*store, "alice").await?;
     store
         .insert_schedule(&schedule("sch_bob", "bob", at(4, 0, 0)))
         .await?;
