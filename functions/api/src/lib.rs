@@ -709,7 +709,11 @@ async fn openapi_json() -> Response {
         .into_response()
 }
 
-/// The API router plus the web UI at `/`.
-pub fn router_with_ui(services: Services, auth: Arc<dyn Authenticator>) -> Router {
-    router(services, auth).merge(ui::routes())
+/// The API router plus the web UI at `/` and `/ui/`, signing in as `sign_in` says.
+pub fn router_with_ui(
+    services: Services,
+    auth: Arc<dyn Authenticator>,
+    sign_in: &ui::SignIn,
+) -> Router {
+    router(services, auth).merge(ui::routes(sign_in))
 }

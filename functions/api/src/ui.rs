@@ -3,15 +3,24 @@
 //! script is a set of ES modules (`ui/app.js` imports the rest); the browser loads each one from [`MODULES`], which
 //! must therefore list every `.js` file under `ui/` (a test checks it against the directory and the imports).
 //!
-//! The assets are public (they hold no data); everything they show comes from the API under bearer auth.
+//! The page (`GET /`) and everything under `/ui/` are public: they hold no data, and a browser navigating to a page
+//! sends no `Authorization` header. Everything they show comes from the API under bearer auth. `GET /ui/config.json`
+//! tells the UI how to sign in ([`SignIn`]): with a pasted bearer token (the local runner's default) or with OpenID
+//! Connect (authorization code with PKCE, `ui/auth.js`). It is deliberately not in the OpenAPI document: like the
+//! scripts it is part of the UI, a contract between this server and the UI it ships, not API for other clients.
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::Serialize;
+use shared::config::{ConfigError, var};
 
 const INDEX_HTML: &str = include_str!("../ui/index.html");
 const APP_CSS: &str = include_str!("../ui/app.css");
+/// The licence of the vendored OpenID Connect library (`ui/vendor/oauth4webapi.js`, MIT), served beside it.
+const OAUTH_LICENSE: &str = include_str!("../ui/vendor/oauth4webapi.LICENSE.md");
 /// Module scripts are only run when served with a JavaScript MIME type (and `nosniff` forbids guessing).
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 
@@ -19,6 +28,7 @@ const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 pub const MODULES: &[(&str, &str)] = &[
     ("/ui/app.js", include_str!("../ui/app.js")),
     ("/ui/api.js", include_str!("../ui/api.js")),
+    ("/ui/auth.js", include_str!("../ui/auth.js")),
     ("/ui/dom.js", include_str!("../ui/dom.js")),
     ("/ui/format.js", include_str!("../ui/format.js")),
     ("/ui/router.js", include_str!("../ui/router.js")),
@@ -31,42 +41,176 @@ pub const MODULES: &[(&str, &str)] = &[
         include_str!("../ui/views/notifications.js"),
     ),
     ("/ui/views/parts.js", include_str!("../ui/views/parts.js")),
+    ("/ui/views/signin.js", include_str!("../ui/views/signin.js")),
     ("/ui/views/token.js", include_str!("../ui/views/token.js")),
+    // oauth4webapi 3.8.8 (npm), verbatim; tests/ui/vendor.test.mjs checks it against the pinned package.
+    (
+        "/ui/vendor/oauth4webapi.js",
+        include_str!("../ui/vendor/oauth4webapi.js"),
+    ),
 ];
 
 /// Only our own origin may provide scripts, styles, images and API calls; no inline script or style, no plugins, no
-/// framing. The UI renders API strings with `textContent`, and this policy is the second line of defence.
+/// framing. The UI renders API strings with `textContent`, and this policy is the second line of defence. With
+/// OpenID Connect sign-in, `connect-src` also names the identity provider's origins (see [`SignIn::csp`]).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
 
-/// `GET /` (the page), `GET /ui/app.css` and each of [`MODULES`].
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+/// How the UI signs in, as `GET /ui/config.json` tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum SignIn {
+    /// The user pastes a bearer token (the local runner's `API_TOKEN` / `API_TOKENS`).
+    Token,
+    /// OpenID Connect, authorization code flow with PKCE, as a public client.
+    Oidc(OidcSignIn),
+    /// No way to sign in is configured (on AWS: `UiClientId` is empty); the UI says so.
+    Unconfigured,
+}
+
+/// The UI's OpenID Connect settings (`OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_SCOPES`, `OIDC_RESOURCE`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OidcSignIn {
+    /// The issuer identifier; the UI discovers the provider at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    /// Space-separated; always includes `openid`.
+    pub scopes: String,
+    /// RFC 8707 resource indicator sent with the authorization request, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// Origins the UI calls during sign-in: the issuer's plus `OIDC_EXTRA_ORIGINS` (e.g. Cognito's domain, where
+    /// its token endpoint lives). Not sent: they go into the Content-Security-Policy.
+    #[serde(skip)]
+    pub origins: Vec<String>,
+}
+
+impl OidcSignIn {
+    /// Reads the settings; `Ok(None)` when `OIDC_CLIENT_ID` is unset. The issuer must be an http(s) URL.
+    pub fn from_lookup(
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let Some(client_id) = var(lookup, "OIDC_CLIENT_ID") else {
+            return Ok(None);
+        };
+        let issuer = var(lookup, "OIDC_ISSUER").ok_or_else(|| {
+            ConfigError("OIDC_ISSUER is not set (OIDC_CLIENT_ID needs an issuer)".into())
+        })?;
+        let mut origins =
+            vec![origin_of(&issuer).map_err(|e| ConfigError(format!("OIDC_ISSUER: {e}")))?];
+        for extra in var(lookup, "OIDC_EXTRA_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
+            let origin =
+                origin_of(extra).map_err(|e| ConfigError(format!("OIDC_EXTRA_ORIGINS: {e}")))?;
+            if origin != extra.trim_end_matches('/') {
+                return Err(ConfigError(format!(
+                    "OIDC_EXTRA_ORIGINS: {extra:?} is not an origin (scheme://host[:port], no path)"
+                )));
+            }
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        let scopes = var(lookup, "OIDC_SCOPES").unwrap_or_else(|| "openid profile email".into());
+        if scopes
+            .chars()
+            .any(|c| c.is_control() || c == '"' || c == '\\')
+        {
+            return Err(ConfigError("OIDC_SCOPES: scopes are printable characters without quotes or backslashes, separated by spaces".into()));
+        }
+        let mut scopes: Vec<&str> = scopes.split_whitespace().collect();
+        if !scopes.contains(&"openid") {
+            scopes.insert(0, "openid");
+        }
+        Ok(Some(Self {
+            issuer,
+            client_id,
+            scopes: scopes.join(" "),
+            resource: var(lookup, "OIDC_RESOURCE"),
+            origins,
+        }))
+    }
+}
+
+/// `scheme://host[:port]` of an http(s) URL, checked to hold nothing that could break out of a CSP source.
+fn origin_of(url: &str) -> Result<String, String> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .filter(|(scheme, _)| matches!(*scheme, "https" | "http"))
+        .ok_or_else(|| format!("{url:?} is not an http(s) URL"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let well_formed = !authority.is_empty()
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !well_formed {
+        return Err(format!("{url:?} has no usable host"));
+    }
+    Ok(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+impl SignIn {
+    /// On AWS: OpenID Connect against `OIDC_ISSUER` when `OIDC_CLIENT_ID` (the `UiClientId` parameter) is set.
+    pub fn lambda_from_lookup(
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        Ok(OidcSignIn::from_lookup(lookup)?.map_or(SignIn::Unconfigured, SignIn::Oidc))
+    }
+
+    /// The page's Content-Security-Policy: [`CONTENT_SECURITY_POLICY`] with the provider's origins in
+    /// `connect-src` (discovery, token endpoint); nothing else changes.
+    pub fn csp(&self) -> String {
+        match self {
+            SignIn::Oidc(oidc) => CONTENT_SECURITY_POLICY.replace(
+                "connect-src 'self'",
+                &format!("connect-src 'self' {}", oidc.origins.join(" ")),
+            ),
+            SignIn::Token | SignIn::Unconfigured => CONTENT_SECURITY_POLICY.to_owned(),
+        }
+    }
+}
+
+/// `GET /` (the page), `GET /ui/app.css`, `GET /ui/config.json`, the library's licence and each of [`MODULES`].
+pub fn routes<S: Clone + Send + Sync + 'static>(sign_in: &SignIn) -> Router<S> {
+    let csp = HeaderValue::from_str(&sign_in.csp()).expect("origins are checked to be header-safe");
+    let config = Bytes::from(serde_json::to_vec(sign_in).expect("the sign-in settings serialise"));
+    let serve = move |body: Bytes, content_type: &'static str| {
+        let csp = csp.clone();
+        get(move || async move { asset(body, content_type, csp) })
+    };
+    let text = Bytes::from_static;
     let router = Router::new()
         .route(
             "/",
-            get(|| async { asset(INDEX_HTML, "text/html; charset=utf-8") }),
+            serve(text(INDEX_HTML.as_bytes()), "text/html; charset=utf-8"),
         )
         .route(
             "/ui/app.css",
-            get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }),
+            serve(text(APP_CSS.as_bytes()), "text/css; charset=utf-8"),
+        )
+        .route("/ui/config.json", serve(config, "application/json"))
+        .route(
+            "/ui/vendor/oauth4webapi.LICENSE.md",
+            serve(text(OAUTH_LICENSE.as_bytes()), "text/plain; charset=utf-8"),
         );
     MODULES.iter().fold(router, |router, &(path, body)| {
-        router.route(path, get(move || async move { asset(body, JAVASCRIPT) }))
+        router.route(path, serve(text(body.as_bytes()), JAVASCRIPT))
     })
 }
 
-fn asset(body: &'static str, content_type: &'static str) -> Response {
+fn asset(body: Bytes, content_type: &'static str, csp: HeaderValue) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             // The assets change with every release and are small: revalidate rather than serve a stale UI against
             // a newer API.
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-            ),
+            (header::CONTENT_SECURITY_POLICY, csp),
             (
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
@@ -89,7 +233,7 @@ mod tests {
     use tower::ServiceExt;
 
     async fn get_path(path: &str) -> Response {
-        routes::<()>()
+        routes::<()>(&SignIn::Token)
             .oneshot(Request::get(path).body(Body::empty()).unwrap())
             .await
             .unwrap()

@@ -25,7 +25,7 @@ fn app() -> axum::Router {
 
 /// The API with the web UI, as the local runner and the API Lambda serve it.
 fn app_with_ui() -> axum::Router {
-    app_from(api::router_with_ui)
+    app_from(|services, auth| api::router_with_ui(services, auth, &api::ui::SignIn::Token))
 }
 
 fn app_from(

@@ -53,8 +53,15 @@ export function isHandled(e) {
 }
 
 let memoryToken = null;
+let tokenSource = null;
+
+/** With OpenID Connect sign-in the bearer comes from auth.js instead of a pasted token. */
+export function setTokenSource(fn) {
+  tokenSource = fn;
+}
 
 export function getToken() {
+  if (tokenSource) return tokenSource();
   try {
     return sessionStorage.getItem(TOKEN_KEY) || memoryToken;
   } catch {

@@ -3,10 +3,23 @@
 // after sign-in.
 //
 //   api.js      the API client: token, fetch, error messages           dom.js     `h` (text only), page pieces
+//   auth.js     OpenID Connect sign-in (when /ui/config.json says so)
 //   server.js   what GET /api/v1/me says: personas, limits             format.js  instants, zones, durations
 //   router.js   hash routes and each view's lifetime                   views/     one module per view (+ parts.js)
 
-import { getToken, isHandled, setToken, setUnauthorizedHandler } from './api.js';
+import { getToken, isHandled, setToken, setTokenSource, setUnauthorizedHandler } from './api.js';
+import {
+  accessToken,
+  beginSignIn,
+  completeSignIn,
+  forgetTokens,
+  isCallback,
+  loadSignInConfig,
+  sessionExpired,
+  signInMode,
+  signOut,
+  tokenIsFresh,
+} from './auth.js';
 import { errorPanel, focusHeading, h, heading, main, show } from './dom.js';
 import { newScope, parseRoute, setRenderer } from './router.js';
 import { forgetServer, loadServer } from './server.js';
@@ -14,6 +27,7 @@ import { viewDetail } from './views/detail.js';
 import { viewForm } from './views/form.js';
 import { viewList } from './views/list.js';
 import { viewNotifications } from './views/notifications.js';
+import { setSignInNotice, viewSignIn } from './views/signin.js';
 import { hideWhoami, setTokenNotice, showWhoami, viewToken } from './views/token.js';
 
 function viewNotFound() {
@@ -43,7 +57,15 @@ async function render() {
   updateNav(route);
   if (!getToken()) {
     hideWhoami();
-    viewToken(s);
+    if (signInMode() === 'token') viewToken(s);
+    else if (sessionExpired()) {
+      // The access token ran out: through the provider again, back to this route.
+      forgetTokens();
+      beginSignIn(location.hash).catch((e) => {
+        setSignInNotice(`Your session expired and the identity provider cannot be reached: ${e.message}`);
+        viewSignIn(s);
+      });
+    } else viewSignIn(s);
     return;
   }
   try {
@@ -54,22 +76,56 @@ async function render() {
   }
 }
 
-function start() {
+async function start() {
   setRenderer(render);
+  await loadSignInConfig();
+  const oidc = signInMode() !== 'token';
+  if (oidc) {
+    setTokenSource(accessToken);
+    document.getElementById('sign-out').textContent = 'Sign out';
+    if (isCallback()) {
+      try {
+        await completeSignIn();
+      } catch (e) {
+        setSignInNotice(`Sign-in failed: ${e && e.message ? e.message : e}`);
+      }
+    }
+  }
   setUnauthorizedHandler((message) => {
     forgetServer();
-    setTokenNotice(message);
-    queueMicrotask(() => render());
+    if (!oidc) {
+      setTokenNotice(message);
+      queueMicrotask(() => render());
+      return;
+    }
+    const fresh = tokenIsFresh();
+    forgetTokens();
+    if (fresh) {
+      // A token issued a moment ago and refused at once: signing in again would loop. Say so instead.
+      setSignInNotice(
+        "The API refused the token your identity provider just issued (401). Ask your administrator to check the API's accepted audiences and the UI's scopes.",
+      );
+      queueMicrotask(() => render());
+    } else {
+      // Expired or revoked: through the provider again, back to this route.
+      queueMicrotask(() => beginSignIn(location.hash).catch(() => render()));
+    }
   });
   window.addEventListener('hashchange', () => render());
   document.getElementById('skip-link').addEventListener('click', () => {
     const m = main();
     (m.querySelector('h1') || m).focus();
   });
-  document.getElementById('sign-out').addEventListener('click', () => {
-    setToken(null);
+  document.getElementById('sign-out').addEventListener('click', async () => {
     forgetServer();
-    setTokenNotice('Token forgotten. Enter a token to continue.');
+    if (oidc) {
+      hideWhoami();
+      setSignInNotice('You are signed out.');
+      if (await signOut()) return;
+    } else {
+      setToken(null);
+      setTokenNotice('Token forgotten. Enter a token to continue.');
+    }
     render();
   });
   if (getToken()) {

@@ -2,11 +2,16 @@
 //! a message naming the variable.
 
 use crate::error::StartError;
+use crate::oidc::OidcVerifierConfig;
+use api::auth::ClaimsMapping;
+use api::ui::OidcSignIn;
 use rand::Rng;
 use secrecy::SecretString;
 use shared::adapters::engine_http::{EngineConfig, EngineCredential};
 use shared::adapters::sandbox_engine::SandboxConfig;
-use shared::config::{ConfigError, ServiceConfig, parse_var, process_env, secs_var, var};
+use shared::config::{
+    ConfigError, ServiceConfig, parse_var, process_env, required_var, secs_var, var,
+};
 use shared::domain::{Caller, Role};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,8 +22,10 @@ pub struct LocalConfig {
     pub listen_addr: SocketAddr,
     /// `DATA_DIR` (default `data`): the SQLite file and the stored admin token.
     pub data_dir: PathBuf,
-    /// The admin token (`API_TOKEN` or the stored one) and `API_TOKENS`.
+    /// The admin token (`API_TOKEN` or the stored one) and `API_TOKENS` (none with `AUTH_MODE=oidc`).
     pub tokens: Vec<(String, Caller)>,
+    /// `AUTH_MODE`: `token` (default) or `oidc`.
+    pub auth: AuthMode,
     /// `ENGINE_URL`: a real engine instead of the sandbox.
     pub engine_url: Option<String>,
     engine_api_key: Option<SecretString>,
@@ -50,14 +57,18 @@ impl LocalConfig {
             fail_queries_containing: var(&lookup, "SANDBOX_FAIL_MARKER"),
             ..SandboxConfig::default()
         };
-        let mut tokens = vec![(
-            admin_token(var(&lookup, "API_TOKEN"), &data_dir)?,
-            Caller {
-                user: "admin".into(),
-                role: Role::Admin,
-            },
-        )];
-        if let Some(list) = var(&lookup, "API_TOKENS") {
+        let auth = AuthMode::from_lookup(&lookup)?;
+        let mut tokens = Vec::new();
+        if auth == AuthMode::Tokens {
+            tokens.push((
+                admin_token(var(&lookup, "API_TOKEN"), &data_dir)?,
+                Caller {
+                    user: "admin".into(),
+                    role: Role::Admin,
+                },
+            ));
+        }
+        if let Some(list) = var(&lookup, "API_TOKENS").filter(|_| auth == AuthMode::Tokens) {
             tokens.extend(
                 api::auth::BearerTokens::parse_list(&list)
                     .map_err(|e| ConfigError(format!("API_TOKENS: {e}")))?,
@@ -71,6 +82,7 @@ impl LocalConfig {
             )?,
             data_dir,
             tokens,
+            auth,
             engine_url: var(&lookup, "ENGINE_URL"),
             engine_api_key: var(&lookup, "ENGINE_API_KEY").map(SecretString::from),
             webhook_url: var(&lookup, "WEBHOOK_URL").map(SecretString::from),
@@ -99,6 +111,55 @@ impl LocalConfig {
         match &self.engine_api_key {
             Some(key) => config.with_credential(EngineCredential::ApiKey(key.clone())),
             None => config,
+        }
+    }
+}
+
+/// How callers sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Static bearer tokens (`API_TOKEN`, `API_TOKENS`); the UI asks for one.
+    Tokens,
+    /// JWTs of an OpenID Connect issuer, verified here; the UI signs in with the issuer (code flow with PKCE).
+    Oidc(Box<OidcMode>),
+}
+
+/// `AUTH_MODE=oidc`: what tokens are checked against, and what the UI signs in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcMode {
+    pub verifier: OidcVerifierConfig,
+    pub sign_in: OidcSignIn,
+}
+
+impl AuthMode {
+    /// `AUTH_MODE` (`token` or `oidc`); for `oidc`: `OIDC_ISSUER`, `OIDC_AUDIENCE` (comma-separated),
+    /// `OIDC_CLIENT_ID` (the UI's public client), optional `OIDC_SCOPES`, `OIDC_RESOURCE`, `OIDC_EXTRA_ORIGINS`,
+    /// `ROLES_CLAIM`, `ADMIN_ROLE` (as on Lambda).
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        match var(lookup, "AUTH_MODE").as_deref() {
+            None | Some("token") => Ok(Self::Tokens),
+            Some("oidc") => {
+                let issuer = required_var(lookup, "OIDC_ISSUER")?;
+                let audiences: Vec<String> = required_var(lookup, "OIDC_AUDIENCE")?
+                    .split(',')
+                    .map(|a| a.trim().to_owned())
+                    .filter(|a| !a.is_empty())
+                    .collect();
+                required_var(lookup, "OIDC_CLIENT_ID")?;
+                let sign_in = OidcSignIn::from_lookup(lookup)?
+                    .ok_or_else(|| ConfigError("OIDC_CLIENT_ID is not set".into()))?;
+                Ok(Self::Oidc(Box::new(OidcMode {
+                    verifier: OidcVerifierConfig {
+                        issuer,
+                        audiences,
+                        mapping: ClaimsMapping::from_lookup(lookup),
+                    },
+                    sign_in,
+                })))
+            }
+            Some(other) => Err(ConfigError(format!(
+                "AUTH_MODE must be token or oidc (got {other:?})"
+            ))),
         }
     }
 }

@@ -4,11 +4,14 @@
 
 pub mod config;
 pub mod error;
+pub mod oidc;
 
 pub use config::{LocalConfig, init_tracing};
 pub use error::StartError;
 
 use api::auth::BearerTokens;
+use api::ui::SignIn;
+use config::AuthMode;
 use shared::adapters::engine_http::SocmateEngine;
 use shared::adapters::notify_local::{FanoutNotifier, LogNotifier, WebhookNotifier};
 use shared::adapters::sandbox_engine::{SandboxEngine, SandboxHandle};
@@ -85,8 +88,25 @@ impl App {
             clock.clone(),
             cfg.service.clone(),
         );
-        let auth = Arc::new(BearerTokens::new(cfg.tokens.clone()));
-        let router = api::router_with_ui(services.clone(), auth);
+        let (auth, sign_in): (Arc<dyn api::auth::Authenticator>, SignIn) = match &cfg.auth {
+            AuthMode::Tokens => (
+                Arc::new(BearerTokens::new(cfg.tokens.clone())),
+                SignIn::Token,
+            ),
+            AuthMode::Oidc(mode) => {
+                let (verifier, sign_in) = (&mode.verifier, &mode.sign_in);
+                tracing::info!(issuer = %verifier.issuer, "AUTH_MODE=oidc: callers sign in with the issuer");
+                (
+                    Arc::new(oidc::OidcVerifier::new(verifier.clone()).map_err(|e| {
+                        StartError::io("cannot build the HTTP client for OIDC")(
+                            std::io::Error::other(e),
+                        )
+                    })?),
+                    SignIn::Oidc(sign_in.clone()),
+                )
+            }
+        };
+        let router = api::router_with_ui(services.clone(), auth, &sign_in);
 
         let listener = tokio::net::TcpListener::bind(cfg.listen_addr)
             .await
