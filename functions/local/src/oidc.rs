@@ -3,7 +3,7 @@
 //!
 //! A token is accepted when its signature verifies against a key of the issuer's JWKS (found through
 //! `{issuer}/.well-known/openid-configuration`, cached, fetched again when a token names an unknown `kid` but at most
-//! once per [`MIN_REFRESH`]), its `iss` is the issuer, its `aud` is one of the accepted audiences (or, without an
+//! once per [`MIN_REFRESH`]; and at least hourly), its `iss` is the issuer, its `aud` is one of the accepted audiences (or, without an
 //! `aud`, its `client_id` is: Cognito's access tokens), and `exp`/`nbf` hold with [`LEEWAY_SECS`] of leeway.
 //! Only asymmetric algorithms are accepted, and only the one the key is for.
 
@@ -23,7 +23,7 @@ use tokio::sync::Mutex;
 
 /// Clock skew allowed on `exp` and `nbf`.
 pub const LEEWAY_SECS: u64 = 60;
-/// The JWKS is fetched again at most this often, however many unknown key ids arrive.
+/// Tokens with unknown key ids make the JWKS be fetched again at most this often, however many arrive.
 pub const MIN_REFRESH: Duration = Duration::from_secs(60);
 /// Keys older than this are fetched again on the next request (a provider's rotation is seen within the hour).
 const MAX_KEY_AGE: Duration = Duration::from_secs(3600);
@@ -50,6 +50,8 @@ struct KeyCache {
     /// Keys without a `kid` (used only when the set has exactly one key).
     unnamed: Vec<Key>,
     fetched_at: Option<Instant>,
+    /// When a token with an unknown `kid` last made us fetch the JWKS.
+    refreshed_for_unknown_kid: Option<Instant>,
 }
 
 /// Verifies bearer JWTs against the issuer's keys.
@@ -135,7 +137,7 @@ impl OidcVerifier {
         let mut cache = self.cache.lock().await;
         let stale = cache.fetched_at.is_none_or(|at| at.elapsed() > MAX_KEY_AGE);
         let may_refresh = cache
-            .fetched_at
+            .refreshed_for_unknown_kid
             .is_none_or(|at| at.elapsed() >= MIN_REFRESH);
         let found = |cache: &KeyCache| -> Option<(DecodingKey, Vec<Algorithm>)> {
             let key = match kid {
@@ -151,6 +153,9 @@ impl OidcVerifier {
             return Ok(hit);
         }
         if stale || may_refresh {
+            if !stale {
+                cache.refreshed_for_unknown_kid = Some(Instant::now());
+            }
             match self.fetch_keys(&mut cache).await {
                 Ok(()) => {}
                 // Stale keys still verify tokens while the issuer is unreachable.
