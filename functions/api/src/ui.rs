@@ -43,7 +43,8 @@ pub const MODULES: &[(&str, &str)] = &[
     ("/ui/views/parts.js", include_str!("../ui/views/parts.js")),
     ("/ui/views/signin.js", include_str!("../ui/views/signin.js")),
     ("/ui/views/token.js", include_str!("../ui/views/token.js")),
-    // oauth4webapi 3.8.8 (npm), verbatim; tests/ui/vendor.test.mjs checks it against the pinned package.
+    // oauth4webapi 3.8.8 (npm), verbatim; tests/ui/signin.test.mjs checks it against the package pinned in
+    // tests/ui/package.json, and its licence is served beside it.
     (
         "/ui/vendor/oauth4webapi.js",
         include_str!("../ui/vendor/oauth4webapi.js"),
@@ -252,6 +253,12 @@ mod tests {
         for (path, content_type, expected) in [
             ("/", "text/html; charset=utf-8", INDEX_HTML),
             ("/ui/app.css", "text/css; charset=utf-8", APP_CSS),
+            ("/ui/config.json", "application/json", r#"{"mode":"token"}"#),
+            (
+                "/ui/vendor/oauth4webapi.LICENSE.md",
+                "text/plain; charset=utf-8",
+                OAUTH_LICENSE,
+            ),
         ]
         .into_iter()
         .chain(modules)
