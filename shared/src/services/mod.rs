@@ -77,3 +77,5 @@ pub(crate) mod test_support;
 mod tests;
 #[cfg(test)]
 mod tests_audit;
+#[cfg(test)]
+mod tests_metrics;
