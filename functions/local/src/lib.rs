@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod error;
+pub mod metrics;
 
 pub use config::{LocalConfig, init_tracing};
 pub use error::StartError;
@@ -86,7 +87,9 @@ impl App {
             cfg.service.clone(),
         );
         let auth = Arc::new(BearerTokens::new(cfg.tokens.clone()));
-        let router = api::router_with_ui(services.clone(), auth);
+        metrics::install();
+        let router =
+            api::router_with_ui(services.clone(), auth.clone()).merge(metrics::routes(auth));
 
         let listener = tokio::net::TcpListener::bind(cfg.listen_addr)
             .await
