@@ -176,3 +176,21 @@ async fn old_runs_beyond_the_history_are_marked_to_expire() -> anyhow::Result<()
     assert_eq!(store.get_run(&s.id, &finished[0].run_id).await?, None);
     Ok(())
 }
+
+#[tokio::test]
+async fn audit_events_expire_by_ttl_after_400_days() -> anyhow::Result<()> {
+    let (client, table) = tests::moto::fresh_store_table().await;
+    let store = DynamoDbScheduleStore::new(client, table, shared::domain::RunRetention::default());
+    let mut s = schedule("sch_a", "alice", at(1, 7, 0));
+    s.created(&shared::domain::Actor::User("alice".into()));
+    store.insert_schedule(&s).await?;
+    let item = raw_item(&store, &keys::audit_key(&s.id, 1)).await;
+    let expected = (at(1, 7, 0) + chrono::Duration::days(400)).timestamp();
+    assert_eq!(
+        item.get(keys::EXPIRES_AT),
+        Some(&AttributeValue::N(expected.to_string()))
+    );
+    // In no listing index: the schedule's runs stay its runs only.
+    assert!(!item.contains_key(keys::LIST_KEY));
+    Ok(())
+}

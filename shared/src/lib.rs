@@ -6,6 +6,7 @@
 //! - [`ports`]: the small traits the use cases need (store, engine, notifier, clock).
 //! - [`services`]: the use cases behind every API route and both scheduled ticks.
 //! - [`adapters`]: SQLite, the SoCMate HTTP engine, the sandbox engine, local notifiers, and in-memory twins.
+//! - [`telemetry`]: the metrics the use cases record (EMF on Lambda, Prometheus locally).
 //! - [`text`]: messages that leave the process: cut to a length, errors told with their causes.
 
 pub mod adapters;
@@ -14,6 +15,7 @@ pub mod domain;
 mod openapi;
 pub mod ports;
 pub mod services;
+pub mod telemetry;
 pub mod text;
 
 pub use services::error::{FieldError, ServiceError};

@@ -1,6 +1,8 @@
 //! The ports: the narrow traits the use cases need from the outside world. Adapters implement them.
 
-use crate::domain::{Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind};
+use crate::domain::{
+    AuditEvent, Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -214,6 +216,17 @@ pub trait ScheduleStore: Send + Sync {
         limit: u32,
         start: &PageStart,
     ) -> Result<Page<Notification>, StoreError>;
+
+    /// A schedule's audit events, newest first (highest version first): at most `limit` after skipping `offset`,
+    /// and the total kept. Events are written by the schedule writes themselves, from [`Schedule::audit`], in the
+    /// same atomic write (an event already stored under its version is kept as it is), and kept for
+    /// [`crate::domain::audit::AUDIT_RETENTION_DAYS`] days.
+    async fn list_audit(
+        &self,
+        schedule_id: &ScheduleId,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page<AuditEvent>, StoreError>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -88,16 +88,30 @@ impl RuntimeApi {
 
     /// Starts `binary` as Lambda would, on this Runtime API, with `env` added. Its output goes to the test's.
     pub fn run_function(&self, binary: &str, env: &[(&str, &str)]) -> std::io::Result<Child> {
-        Command::new(binary)
+        self.command(binary, env).stdout(Stdio::inherit()).spawn()
+    }
+
+    /// [`RuntimeApi::run_function`] with the function's stdout piped to the test (where Lambda functions write
+    /// their EMF metric documents).
+    pub fn run_function_reading_stdout(
+        &self,
+        binary: &str,
+        env: &[(&str, &str)],
+    ) -> std::io::Result<Child> {
+        self.command(binary, env).stdout(Stdio::piped()).spawn()
+    }
+
+    fn command(&self, binary: &str, env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(binary);
+        command
             .env("AWS_LAMBDA_RUNTIME_API", self.addr.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", "test-function")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
-            .spawn()
+            .stderr(Stdio::inherit());
+        command
     }
 
     /// Queues an invocation with `payload` and the deadline header `deadline_ms`; returns its request id.

@@ -32,6 +32,12 @@ use std::any::Any;
 use std::sync::Arc;
 use tokio::sync::Barrier;
 
+mod audit;
+pub use audit::{
+    a_schedule_write_that_loses_its_condition_writes_no_event, an_event_written_twice_is_kept_once,
+    audit_events_are_written_with_each_schedule_change,
+};
+
 /// A store under test, with whatever must live as long as it (a temporary directory, an emulator table).
 pub struct TestStore {
     pub store: Arc<dyn ScheduleStore>,
@@ -80,6 +86,9 @@ macro_rules! store_contract_tests {
             retention_keeps_exactly_the_newest_runs_and_every_unfinished_one,
             put_notification_is_idempotent_and_overwrites,
             list_notifications_per_owner_newest_first_with_paging,
+            audit_events_are_written_with_each_schedule_change,
+            a_schedule_write_that_loses_its_condition_writes_no_event,
+            an_event_written_twice_is_kept_once,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -130,6 +139,8 @@ pub fn schedule(id: &str, owner: &str, created_at: DateTime<Utc>) -> Schedule {
         created_at,
         updated_at: created_at,
         version: 1,
+        pause_reason: None,
+        audit: Default::default(),
     }
 }
 

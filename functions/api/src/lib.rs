@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod error;
+mod history;
 #[cfg(feature = "lambda")]
 pub mod lambda_auth;
 mod openapi;
@@ -33,7 +34,8 @@ use shared::services::schedules::{
     ValidateRequest,
 };
 use shared::services::{
-    ListQuery, NewSchedule, PageQuery, Preview, RunView, SchedulePatch, ScheduleView, Services,
+    ListQuery, NewSchedule, PageQuery, Preview, ReasonBody, RunView, SchedulePatch, ScheduleView,
+    Services,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -64,6 +66,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(resume))
         .routes(routes!(run_now))
         .routes(routes!(list_runs))
+        .routes(routes!(history::schedule_history))
         .routes(routes!(preview_schedule))
         .routes(routes!(list_notifications));
     let (api, api_doc) = api.split_for_parts();
@@ -72,6 +75,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
     let (service, service_doc) = OpenApiRouter::new()
         .routes(routes!(healthz))
+        .routes(routes!(history::readyz))
         .routes(routes!(openapi_json))
         .split_for_parts();
     let doc = openapi::base()
@@ -518,39 +522,58 @@ async fn delete_schedule(
 
 /// Pause an active schedule
 #[utoipa::path(post, path = "/schedules/{id}/pause", tag = "schedules", params(ScheduleIdParam),
+    request_body(content = Option<ReasonBody>, description = "Optional: why (at most 500 characters); shown next to PAUSED and kept in the history"),
     responses(
         (status = 200, description = "The paused schedule", body = ScheduleView),
         (status = 401, response = inline(Unauthorized)),
         (status = 404, response = inline(ScheduleNotFound)),
         (status = 409, description = "The schedule is not active (already paused, completed or failed), or kept changing under this request", body = ErrorBody),
+        (status = 400, response = inline(NotJson)),
+        (status = 413, response = inline(TooLarge)),
+        (status = 422, description = "`reason` is longer than 500 characters or the body has unknown fields", body = ValidationErrorBody),
         (status = 503, response = inline(Unavailable)),
     ))]
 async fn pause(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
+    Body(body): Body,
 ) -> Result<Json<ScheduleView>, ApiError> {
-    Ok(Json(s.services.pause_schedule(&caller, &id).await?))
+    let reason = history::reason_body(&body)?;
+    Ok(Json(
+        s.services
+            .pause_schedule_because(&caller, &id, reason)
+            .await?,
+    ))
 }
 
 /// Resume a paused schedule or re-enable a failed one
 ///
 /// The next run is computed from now; the failure counter starts again at zero.
 #[utoipa::path(post, path = "/schedules/{id}/resume", tag = "schedules", params(ScheduleIdParam),
+    request_body(content = Option<ReasonBody>, description = "Optional: why (at most 500 characters); kept in the history"),
     responses(
+        (status = 400, response = inline(NotJson)),
+        (status = 413, response = inline(TooLarge)),
         (status = 200, description = "The active schedule", body = ScheduleView),
         (status = 401, response = inline(Unauthorized)),
         (status = 404, response = inline(ScheduleNotFound)),
         (status = 409, description = "The schedule is not paused or failed, a one-time schedule's time has passed, or it kept changing under this request", body = ErrorBody),
-        (status = 422, description = "The stored definition no longer parses (e.g. its time zone left the tz database)", body = ValidationErrorBody),
+        (status = 422, description = "The stored definition no longer parses (e.g. its time zone left the tz database), or `reason` is longer than 500 characters", body = ValidationErrorBody),
         (status = 503, response = inline(Unavailable)),
     ))]
 async fn resume(
     State(s): State<AppState>,
     CallerExt(caller): CallerExt,
     Path(id): Path<String>,
+    Body(body): Body,
 ) -> Result<Json<ScheduleView>, ApiError> {
-    Ok(Json(s.services.resume_schedule(&caller, &id).await?))
+    let reason = history::reason_body(&body)?;
+    Ok(Json(
+        s.services
+            .resume_schedule_because(&caller, &id, reason)
+            .await?,
+    ))
 }
 
 /// Run a schedule now

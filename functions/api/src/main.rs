@@ -10,6 +10,7 @@ use tower::ServiceExt;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     aws_wiring::init_tracing();
+    let emf: &'static _ = Box::leak(Box::new(aws_wiring::Emf::install("api")));
     let config = aws_wiring::config_or_exit();
     let services = aws_wiring::services(&config).await?;
     let auth = Arc::new(JwtClaimsAuth::from_env());
@@ -28,7 +29,8 @@ async fn main() -> Result<(), Error> {
     lambda_http::run_concurrent(service_fn(move |request: Request| {
         let app = app.clone();
         async move {
-            let (parts, body) = app.oneshot(request).await?.into_parts();
+            let answer = aws_wiring::flushed(emf.as_ref(), app.oneshot(request)).await;
+            let (parts, body) = answer?.into_parts();
             let body = Full::new(body.collect().await?.to_bytes());
             Ok::<_, Error>(Response::from_parts(parts, body))
         }

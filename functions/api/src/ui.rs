@@ -35,6 +35,10 @@ pub const MODULES: &[(&str, &str)] = &[
     ("/ui/server.js", include_str!("../ui/server.js")),
     ("/ui/views/detail.js", include_str!("../ui/views/detail.js")),
     ("/ui/views/form.js", include_str!("../ui/views/form.js")),
+    (
+        "/ui/views/history.js",
+        include_str!("../ui/views/history.js"),
+    ),
     ("/ui/views/list.js", include_str!("../ui/views/list.js")),
     (
         "/ui/views/notifications.js",

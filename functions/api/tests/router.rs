@@ -514,6 +514,7 @@ async fn every_route_the_router_serves_is_in_the_document_with_its_responses() {
     let timing = json!({"frequency": "daily", "scheduled_time": "08:00"}).to_string();
     let calls: Vec<(Method, &str, Option<String>)> = vec![
         (Method::GET, "/healthz", None),
+        (Method::GET, "/readyz", None),
         (Method::GET, "/openapi.json", None),
         (Method::GET, "/api/v1/me", None),
         (Method::GET, "/api/v1/schedules", None),
@@ -536,6 +537,7 @@ async fn every_route_the_router_serves_is_in_the_document_with_its_responses() {
         (Method::GET, "/api/v1/schedules/{id}/runs", None),
         (Method::GET, "/api/v1/schedules/{id}/preview", None),
         (Method::GET, "/api/v1/notifications", None),
+        (Method::GET, "/api/v1/schedules/{id}/history", None),
         (Method::DELETE, "/api/v1/schedules/{id}", None),
     ];
     // ...the document lists exactly these operations...
@@ -738,4 +740,89 @@ async fn the_document_states_the_limits_the_service_enforces() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
+}
+
+#[tokio::test]
+async fn pause_takes_an_optional_reason_and_the_history_lists_every_change() {
+    let app = app();
+    let (status, created) = call(
+        &app,
+        Some(ALICE),
+        Method::POST,
+        "/api/v1/schedules",
+        Some(new_schedule()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // A reason over 500 characters is a 422 naming `reason`, and nothing changes.
+    let long = json!({ "reason": "x".repeat(501) }).to_string();
+    let (status, body) = call(
+        &app,
+        Some(ALICE),
+        Method::POST,
+        &format!("/api/v1/schedules/{id}/pause"),
+        Some(long),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["detail"][0]["loc"],
+        json!(["body", "reason"]),
+        "{body}"
+    );
+
+    // Paused with a reason; the schedule shows it.
+    let (status, paused) = call(
+        &app,
+        Some(ALICE),
+        Method::POST,
+        &format!("/api/v1/schedules/{id}/pause"),
+        Some(json!({ "reason": "change freeze" }).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{paused}");
+    assert_eq!(paused["pause_reason"], "change freeze");
+    // Resumed without a body at all.
+    let (status, _) = call(
+        &app,
+        Some(ALICE),
+        Method::POST,
+        &format!("/api/v1/schedules/{id}/resume"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, history) = call(
+        &app,
+        Some(ALICE),
+        Method::GET,
+        &format!("/api/v1/schedules/{id}/history?limit=2"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    assert_eq!(history["total"], 3);
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["resumed", "paused"]);
+    assert_eq!(history["items"][1]["reason"], "change freeze");
+    assert_eq!(history["items"][1]["actor"], "alice");
+
+    // Another user's schedule's history is not found.
+    let (status, _) = call(
+        &app,
+        Some(BOB),
+        Method::GET,
+        &format!("/api/v1/schedules/{id}/history"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

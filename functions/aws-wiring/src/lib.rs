@@ -1,15 +1,17 @@
 //! What the three Lambda functions share, so each `main` stays a few lines: configuration read from the
 //! environment once per cold start ([`LambdaConfig`]), the engine credential from Secrets Manager or SSM
 //! ([`secrets`]), the services wired on DynamoDB, the engine, SNS and EventBridge ([`build_services`]), JSON logs
-//! ([`init_tracing`]), the error type Lambda reports ([`FunctionError`]) and what the two ticks share ([`tick`]).
+//! ([`init_tracing`]), the EMF metrics exporter ([`Emf`]), the error type Lambda reports ([`FunctionError`]) and what the two ticks share ([`tick`]).
 
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod secrets;
 pub mod tick;
 
 pub use config::{LambdaConfig, SecretRef, SecretSource};
 pub use error::{FunctionError, WiringError};
+pub use metrics::{Emf, flushed};
 pub use tick::{check_tick, deadline};
 
 use shared::adapters::aws_notify::{EventBridgeNotifier, SnsFormat, SnsNotifier};
@@ -26,7 +28,9 @@ pub fn init_tracing() {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
-        .with_current_span(false)
+        // The innermost span's fields (a run's `schedule_id` and `run_id`) go with every line inside it, so one
+        // Logs Insights filter follows a run from claim to notification.
+        .with_current_span(true)
         .with_target(false)
         // Lambda adds its own timestamp and request id to every line.
         .without_time()

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod oidc;
 
 pub use config::{LocalConfig, init_tracing};
@@ -106,7 +107,9 @@ impl App {
                 )
             }
         };
-        let router = api::router_with_ui(services.clone(), auth, &sign_in);
+        metrics::install();
+        let router = api::router_with_ui(services.clone(), auth.clone(), &sign_in)
+            .merge(metrics::routes(auth));
 
         let listener = tokio::net::TcpListener::bind(cfg.listen_addr)
             .await

@@ -2,7 +2,8 @@
 //! a store, a settable clock, a scripted engine and a recording notifier.
 
 use crate::domain::{
-    Notification, Run, RunId, RunRetention, Schedule, ScheduleId, ScheduleStatus, WorkKind,
+    AuditEvent, Notification, Run, RunId, RunRetention, Schedule, ScheduleId, ScheduleStatus,
+    WorkKind,
 };
 use crate::ports::{
     After, Clock, EngineError, InvestigationEngine, Notifier, NotifyError, Page, PageStart,
@@ -10,7 +11,7 @@ use crate::ports::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -52,6 +53,8 @@ struct MemoryData {
     schedules: HashMap<ScheduleId, Schedule>,
     runs: HashMap<RunId, Run>,
     notifications: HashMap<String, Notification>,
+    /// Per schedule, its audit events by version.
+    audit: HashMap<ScheduleId, BTreeMap<u64, AuditEvent>>,
 }
 
 /// A [`ScheduleStore`] in a mutex. Same semantics as the real stores (it passes the contract suite).
@@ -71,6 +74,22 @@ impl MemoryScheduleStore {
 }
 
 impl MemoryData {
+    /// Stores `schedule` (without its pending audit events) and appends those events to its trail, as one step
+    /// under the lock: the same atomic write. An event already kept under its version stays as it is; events past
+    /// their retention (relative to the newest one written) are dropped.
+    fn put_schedule(&mut self, schedule: &Schedule) {
+        let trail = self.audit.entry(schedule.id.clone()).or_default();
+        for event in schedule.audit.events() {
+            trail.entry(event.version).or_insert_with(|| event.clone());
+        }
+        if let Some(newest) = schedule.audit.events().iter().map(|e| e.at).max() {
+            trail.retain(|_, e| e.expires_at() > newest);
+        }
+        let mut stored = schedule.clone();
+        stored.audit.clear();
+        self.schedules.insert(schedule.id.clone(), stored);
+    }
+
     /// Drops the runs of `schedule_id` that `retention` does not keep.
     fn apply_retention(&mut self, schedule_id: &ScheduleId, retention: RunRetention) {
         let mut history: Vec<&Run> = self
@@ -132,7 +151,7 @@ impl ScheduleStore for MemoryScheduleStore {
         if d.schedules.contains_key(&schedule.id) {
             return Err(StoreError::AlreadyExists(schedule.id.to_string()));
         }
-        d.schedules.insert(schedule.id.clone(), schedule.clone());
+        d.put_schedule(schedule);
         Ok(())
     }
 
@@ -165,9 +184,9 @@ impl ScheduleStore for MemoryScheduleStore {
         expected_version: u64,
     ) -> Result<WriteOutcome, StoreError> {
         let mut d = lock(&self.data);
-        match d.schedules.get_mut(&schedule.id) {
+        match d.schedules.get(&schedule.id) {
             Some(s) if s.version == expected_version => {
-                *s = schedule.clone();
+                d.put_schedule(schedule);
                 Ok(WriteOutcome::Applied)
             }
             _ => Ok(WriteOutcome::Conflict),
@@ -207,7 +226,7 @@ impl ScheduleStore for MemoryScheduleStore {
         if !version_ok || d.runs.contains_key(&run.run_id) {
             return Ok(WriteOutcome::Conflict);
         }
-        d.schedules.insert(schedule.id.clone(), schedule.clone());
+        d.put_schedule(schedule);
         d.runs.insert(run.run_id.clone(), run.clone());
         d.apply_retention(&schedule.id, self.retention);
         Ok(WriteOutcome::Applied)
@@ -248,7 +267,7 @@ impl ScheduleStore for MemoryScheduleStore {
             return Ok(WriteOutcome::Conflict);
         }
         d.runs.insert(run.run_id.clone(), run.clone());
-        d.schedules.insert(schedule.id.clone(), schedule.clone());
+        d.put_schedule(schedule);
         d.apply_retention(&schedule.id, self.retention);
         Ok(WriteOutcome::Applied)
     }
@@ -323,6 +342,25 @@ impl ScheduleStore for MemoryScheduleStore {
             .collect();
         newest_first(&mut items, notification_key);
         Ok(page(items, limit, start, notification_key))
+    }
+
+    async fn list_audit(
+        &self,
+        schedule_id: &ScheduleId,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        let d = lock(&self.data);
+        let trail = d.audit.get(schedule_id);
+        let total = trail.map_or(0, |t| t.len() as u64);
+        let items = trail
+            .into_iter()
+            .flat_map(|t| t.values().rev())
+            .skip(offset as usize)
+            .take(limit as usize)
+            .cloned()
+            .collect();
+        Ok(Page { items, total })
     }
 }
 

@@ -13,3 +13,5 @@ pub mod engine_http;
 pub mod sandbox_engine;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_audit;

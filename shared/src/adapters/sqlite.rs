@@ -11,9 +11,11 @@
 //! and a read transaction sees every write committed before it began), so listings do not queue behind writes
 //! or behind each other. Listing totals are counted from covering indexes, never by reading item bodies.
 
+use super::sqlite_audit::{self, AUDIT_MIGRATION, AuditRows};
 use crate::domain::notification::NOTIFICATION_RETENTION_DAYS;
 use crate::domain::{
-    Notification, Run, RunId, RunRetention, Schedule, ScheduleId, ScheduleStatus, WorkKind,
+    AuditEvent, Notification, Run, RunId, RunRetention, Schedule, ScheduleId, ScheduleStatus,
+    WorkKind,
 };
 use crate::ports::{
     After, Page, PageStart, ScheduleFilter, ScheduleStore, StoreError, WriteOutcome,
@@ -115,6 +117,7 @@ const MIGRATIONS: &[&str] = &[
     END;
     DROP INDEX schedules_owner_status;
     ",
+    AUDIT_MIGRATION,
 ];
 
 // The status literals must stay literals (not parameters): SQLite only uses a partial index when it can prove
@@ -343,6 +346,8 @@ struct ScheduleRow {
     created_at: i64,
     version: i64,
     body: String,
+    /// The audit events this write appends (written only if the schedule write applies).
+    audit: AuditRows,
 }
 
 impl ScheduleRow {
@@ -355,8 +360,14 @@ impl ScheduleRow {
             created_at: s.created_at.timestamp_millis(),
             version: version_column(&id, s.version)?,
             body: encode(&id, s)?,
+            audit: AuditRows::new(s)?,
             id,
         })
+    }
+
+    /// Whether the write must be a transaction of its own (it appends audit events beside the schedule row).
+    fn needs_transaction(&self) -> bool {
+        !self.audit.is_empty()
     }
 
     fn insert(&self, tx: &Connection) -> Result<bool, StoreError> {
@@ -373,6 +384,9 @@ impl ScheduleRow {
                 self.body
             ],
         )?;
+        if n == 1 {
+            self.audit.write(tx)?;
+        }
         Ok(n == 1)
     }
 
@@ -391,6 +405,9 @@ impl ScheduleRow {
                 expected
             ],
         )?;
+        if n == 1 {
+            self.audit.write(tx)?;
+        }
         Ok(n == 1)
     }
 }
@@ -592,7 +609,9 @@ impl ScheduleStore for SqliteScheduleStore {
     async fn insert_schedule(&self, schedule: &Schedule) -> Result<(), StoreError> {
         let row = ScheduleRow::new(schedule)?;
         self.write(move |conn| {
-            if row.insert(conn)? {
+            let tx = immediate(conn)?;
+            if row.insert(&tx)? {
+                tx.commit()?;
                 Ok(())
             } else {
                 Err(StoreError::AlreadyExists(row.id))
@@ -650,8 +669,18 @@ impl ScheduleStore for SqliteScheduleStore {
     ) -> Result<WriteOutcome, StoreError> {
         let row = ScheduleRow::new(schedule)?;
         let expected = version_column(&row.id, expected_version)?;
-        self.write(move |conn| Ok(outcome(row.update(conn, expected)?)))
-            .await
+        self.write(move |conn| {
+            if !row.needs_transaction() {
+                return Ok(outcome(row.update(conn, expected)?));
+            }
+            let tx = immediate(conn)?;
+            let applied = row.update(&tx, expected)?;
+            if applied {
+                tx.commit()?;
+            }
+            Ok(outcome(applied))
+        })
+        .await
     }
 
     async fn due_schedules(
@@ -812,6 +841,17 @@ impl ScheduleStore for SqliteScheduleStore {
         self.read(move |conn| counted_page(conn, "notifications", count, where_clause, args, page))
             .await
     }
+
+    async fn list_audit(
+        &self,
+        schedule_id: &ScheduleId,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        let id = schedule_id.clone();
+        self.read(move |conn| sqlite_audit::list(conn, &id, limit, offset))
+            .await
+    }
 }
 
 #[cfg(test)]
@@ -852,6 +892,8 @@ mod tests {
             created_at: at(1, 0),
             updated_at: at(1, 0),
             version: 1,
+            pause_reason: None,
+            audit: Default::default(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! A schedule: an investigation question, who asks it, when it runs, and where it is in its lifecycle.
 
+use crate::domain::audit::{Actor, AuditAction, AuditEvent, FieldChange, PendingAudit};
 use crate::domain::error::TransitionError;
 use crate::domain::ids::{RunId, ScheduleId};
 use crate::domain::policy::{DisabledReason, MAX_CONSECUTIVE_FAILURES};
@@ -85,6 +86,11 @@ impl Caller {
     pub fn can_see(&self, owner: &str) -> bool {
         self.role == Role::Admin || self.user == owner
     }
+
+    /// The caller as the author of a change (audit trail).
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.user.clone())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -117,6 +123,13 @@ pub struct Schedule {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
+    /// Why its owner paused it, while it is `PAUSED` (when they said).
+    #[serde(default)]
+    pub pause_reason: Option<String>,
+    /// Audit events of the change being written: the store writes them in the same atomic write (see
+    /// [`crate::domain::audit`]). Never stored with the schedule.
+    #[serde(skip)]
+    pub audit: PendingAudit,
 }
 
 impl Schedule {
@@ -142,13 +155,53 @@ impl Schedule {
         }
     }
 
-    /// `ACTIVE → PAUSED`.
-    pub fn pause(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+    /// Records the audit event of the change just applied (after [`Schedule::touch`]: keyed by the new version).
+    fn record(
+        &mut self,
+        actor: &Actor,
+        action: AuditAction,
+        changes: Vec<FieldChange>,
+        reason: Option<String>,
+    ) {
+        let event = AuditEvent {
+            schedule_id: self.id.clone(),
+            version: self.version,
+            at: self.updated_at,
+            actor: actor.as_str().to_owned(),
+            action,
+            changes,
+            reason,
+        };
+        self.audit.push(event);
+    }
+
+    /// Records the creation of this (new) schedule by `actor`.
+    pub fn created(&mut self, actor: &Actor) {
+        self.record(actor, AuditAction::Created, Vec::new(), None);
+    }
+
+    /// Finishes an edit of the definition that began from `before`: bumps the version and records which fields
+    /// changed (old and new values, the query text included).
+    pub fn edited(&mut self, before: &Schedule, actor: &Actor, now: DateTime<Utc>) {
+        self.touch(now);
+        let changes = definition_changes(before, self);
+        self.record(actor, AuditAction::Updated, changes, None);
+    }
+
+    /// `ACTIVE → PAUSED`, by `actor`, for `reason` if they gave one.
+    pub fn pause(
+        &mut self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        reason: Option<String>,
+    ) -> Result<(), TransitionError> {
         match self.status {
             ScheduleStatus::Active => {
                 self.status = ScheduleStatus::Paused;
                 self.next_run_at = None;
+                self.pause_reason = reason.clone();
                 self.touch(now);
+                self.record(actor, AuditAction::Paused, Vec::new(), reason);
                 Ok(())
             }
             ScheduleStatus::Paused => Err(TransitionError("schedule is already paused".into())),
@@ -164,6 +217,8 @@ impl Schedule {
         &mut self,
         next: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
+        actor: &Actor,
+        reason: Option<String>,
     ) -> Result<(), TransitionError> {
         match self.status {
             ScheduleStatus::Paused | ScheduleStatus::Failed => {
@@ -172,11 +227,18 @@ impl Schedule {
                         "this one-time schedule's run time has passed; set a new scheduled_time to run it again".into(),
                     ));
                 }
+                let action = if self.status == ScheduleStatus::Failed {
+                    AuditAction::ReEnabled
+                } else {
+                    AuditAction::Resumed
+                };
                 self.status = ScheduleStatus::Active;
                 self.consecutive_failures = 0;
                 self.disabled_reason = None;
+                self.pause_reason = None;
                 self.next_run_at = next;
                 self.touch(now);
+                self.record(actor, action, Vec::new(), reason);
                 Ok(())
             }
             ScheduleStatus::Active => Err(TransitionError("schedule is already active".into())),
@@ -187,10 +249,11 @@ impl Schedule {
     }
 
     /// Soft delete: kept for audit, never runs again, hidden from every read.
-    pub fn delete(&mut self, now: DateTime<Utc>) {
+    pub fn delete(&mut self, now: DateTime<Utc>, actor: &Actor) {
         self.status = ScheduleStatus::Deleted;
         self.next_run_at = None;
         self.touch(now);
+        self.record(actor, AuditAction::Deleted, Vec::new(), None);
     }
 
     /// `ACTIVE → FAILED` for `reason`; the schedule will not run until it is resumed. Only an active schedule can
@@ -208,8 +271,10 @@ impl Schedule {
         }
         self.status = ScheduleStatus::Failed;
         self.next_run_at = None;
+        let why = reason.to_string();
         self.disabled_reason = Some(reason);
         self.touch(now);
+        self.record(&Actor::System, AuditAction::Disabled, Vec::new(), Some(why));
         Ok(())
     }
 
@@ -249,9 +314,15 @@ impl Schedule {
     }
 
     /// A manual run ("run now"), allowed whatever is in flight: `pending`, leased until `lease_until`.
-    pub fn run_now(&mut self, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> Run {
+    pub fn run_now(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        actor: &Actor,
+    ) -> Run {
         self.runs_in_flight += 1;
         self.touch(now);
+        self.record(actor, AuditAction::RunRequested, Vec::new(), None);
         Run::pending(
             self.subject(),
             RunId::manual(now),
@@ -341,16 +412,72 @@ impl Schedule {
             }
             None => false,
         };
-        if !disabled
+        let completed = !disabled
             && run.trigger == Trigger::Scheduled
             && self.status == ScheduleStatus::Active
             && self.timing.frequency == Frequency::Once
-            && self.next_run_at.is_none()
-        {
+            && self.next_run_at.is_none();
+        if completed {
             self.status = ScheduleStatus::Completed;
         }
         if !disabled {
             self.touch(now);
         }
+        if completed {
+            self.record(&Actor::System, AuditAction::Completed, Vec::new(), None);
+        }
     }
+}
+
+/// The definition fields that differ between `before` and `after`, as the API spells their values.
+fn definition_changes(before: &Schedule, after: &Schedule) -> Vec<FieldChange> {
+    fn text<T: Serialize>(value: &T) -> Option<String> {
+        match serde_json::to_value(value).ok()? {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s),
+            other => Some(other.to_string()),
+        }
+    }
+    let (b, a) = (&before.timing, &after.timing);
+    [
+        ("name", text(&before.name), text(&after.name)),
+        (
+            "description",
+            text(&before.description),
+            text(&after.description),
+        ),
+        (
+            "user_query",
+            text(&before.user_query),
+            text(&after.user_query),
+        ),
+        ("persona", text(&before.persona), text(&after.persona)),
+        ("frequency", text(&b.frequency), text(&a.frequency)),
+        (
+            "scheduled_time",
+            text(&b.scheduled_time),
+            text(&a.scheduled_time),
+        ),
+        ("day_of_week", text(&b.day_of_week), text(&a.day_of_week)),
+        ("day_of_month", text(&b.day_of_month), text(&a.day_of_month)),
+        (
+            "cron_expression",
+            text(&b.cron_expression),
+            text(&a.cron_expression),
+        ),
+        ("timezone", text(&b.timezone), text(&a.timezone)),
+        (
+            "next_run_at",
+            text(&before.next_run_at),
+            text(&after.next_run_at),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, old, new)| old != new)
+    .map(|(field, old, new)| FieldChange {
+        field: field.to_owned(),
+        old,
+        new,
+    })
+    .collect()
 }

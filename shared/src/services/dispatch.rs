@@ -16,6 +16,7 @@ use super::schedules::stored_rule;
 use crate::ServiceError;
 use crate::domain::{Run, RunError, RunErrorKind, RunStatus, Schedule, WorkKind};
 use crate::ports::{EngineError, StartRequest, WriteOutcome};
+use crate::telemetry;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
@@ -78,6 +79,7 @@ impl Services {
         now: DateTime<Utc>,
         deadline: Option<Instant>,
     ) -> Result<DispatchReport, ServiceError> {
+        let began = Instant::now();
         let concurrency = self.config.dispatch_concurrency.max(1);
         let (to_start, claimed) = mpsc::channel::<Run>(2 * concurrency);
         // Both sides run in this task (dropping the tick cancels both); the starts themselves are spawned.
@@ -93,6 +95,7 @@ impl Services {
         report.recovered = claims.recovered;
         report.errors += claims.errors;
         report.stopped_at_deadline = claims.stopped_at_deadline;
+        telemetry::tick_duration("dispatch", began.elapsed().as_secs_f64());
         if report == DispatchReport::default() {
             tracing::debug!("dispatch tick: nothing due");
         } else if report.stopped_at_deadline {
@@ -213,6 +216,7 @@ impl Services {
 
     /// One atomic write: the schedule advanced past `now` and the run for its due occurrence (pending, or skipped
     /// while an earlier run is still in flight).
+    #[tracing::instrument(skip_all, fields(schedule_id = %schedule.id))]
     async fn claim(&self, schedule: Schedule, now: DateTime<Utc>) -> Result<Claim, ServiceError> {
         let rule = match stored_rule(&schedule) {
             Ok(rule) => rule,
@@ -227,13 +231,18 @@ impl Services {
             .create_run(&advanced, schedule.version, &run)
             .await?
         {
-            WriteOutcome::Conflict => Ok(Claim::Conflict),
+            WriteOutcome::Conflict => {
+                telemetry::count(telemetry::CLAIM_CONFLICTS);
+                Ok(Claim::Conflict)
+            }
             WriteOutcome::Applied if run.status == RunStatus::Skipped => {
+                telemetry::count(telemetry::RUNS_SKIPPED);
                 tracing::info!(schedule_id = %schedule.id, run_id = %run.run_id, occurrence = %run.scheduled_for,
                     "occurrence skipped: a run is still in flight");
                 Ok(Claim::Skipped)
             }
             WriteOutcome::Applied => {
+                telemetry::count(telemetry::RUNS_CLAIMED);
                 tracing::info!(schedule_id = %schedule.id, run_id = %run.run_id, occurrence = %run.scheduled_for,
                     "occurrence claimed");
                 Ok(Claim::Run(Box::new(run)))
@@ -264,7 +273,10 @@ impl Services {
             .await?
         {
             WriteOutcome::Conflict => Ok(Claim::Conflict),
-            WriteOutcome::Applied => Ok(Claim::Disabled),
+            WriteOutcome::Applied => {
+                telemetry::run_failed(crate::domain::RunErrorKind::InvalidSchedule.as_str());
+                Ok(Claim::Disabled)
+            }
         }
     }
 
@@ -281,6 +293,7 @@ impl Services {
     }
 
     /// The one start path (dispatcher, recovery, run-now): ask the engine, then record what it said.
+    #[tracing::instrument(skip_all, fields(schedule_id = %run.schedule_id, run_id = %run.run_id))]
     pub(crate) async fn start_run_outcome(&self, run: Run) -> StartOutcome {
         let request = StartRequest {
             idempotency_key: run.run_id.to_string(),
@@ -300,6 +313,7 @@ impl Services {
                 let delay = chrono::Duration::from_std(retry_after)
                     .unwrap_or(chrono::Duration::seconds(30));
                 next.defer(now + delay);
+                telemetry::count(telemetry::RUNS_DEFERRED);
                 tracing::info!(run_id = %run.run_id, retry_after_s = retry_after.as_secs(), "engine busy; start deferred");
                 StartOutcome::Deferred
             }
@@ -312,6 +326,7 @@ impl Services {
                         .await;
                     return StartOutcome::failed_if(applied);
                 }
+                telemetry::count(telemetry::RUNS_RETRIED);
                 tracing::warn!(run_id = %run.run_id, attempts = next.attempts, error = %e, "start failed; will retry");
                 StartOutcome::Deferred
             }
@@ -336,6 +351,8 @@ impl Services {
         match self.store.update_run(&next, run.version).await {
             Ok(WriteOutcome::Applied) => {
                 if outcome == StartOutcome::Started {
+                    telemetry::count(telemetry::RUNS_STARTED);
+                    telemetry::dispatch_lag(lag_seconds(now, run.scheduled_for));
                     tracing::info!(run_id = %next.run_id, session_id = ?next.session_id, "investigation started");
                 }
                 outcome
@@ -349,6 +366,11 @@ impl Services {
             }
         }
     }
+}
+
+/// Start confirmed − occurrence, in seconds (never negative: a manual run's occurrence is its request time).
+fn lag_seconds(started: DateTime<Utc>, occurrence: DateTime<Utc>) -> f64 {
+    ((started - occurrence).num_milliseconds().max(0) as f64) / 1000.0
 }
 
 impl StartOutcome {

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use std::future::Future;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// What one drain did: the outcome of every run it handled (runs lost to another writer have none), and whether
 /// it stopped because of its deadline with work possibly left.
@@ -56,8 +57,12 @@ impl Services {
             if batch.is_empty() {
                 break;
             }
+            // Every log line of one run's work carries its schedule and run ids.
             let results: Vec<Result<Option<T>, ServiceError>> = futures::stream::iter(batch)
-                .map(&handle)
+                .map(|run| {
+                    let span = tracing::info_span!("run", schedule_id = %run.schedule_id, run_id = %run.run_id);
+                    handle(run).instrument(span)
+                })
                 .buffer_unordered(concurrency.max(1))
                 .collect()
                 .await;

@@ -9,6 +9,7 @@
 pub mod dispatch;
 mod drain;
 pub mod error;
+mod history;
 mod input;
 pub mod outbox;
 pub mod paging;
@@ -23,7 +24,9 @@ use std::sync::Arc;
 pub use dispatch::DispatchReport;
 pub use error::{FieldError, ServiceError};
 pub use outbox::Delivered;
-pub use schedules::{ListQuery, NewSchedule, PageQuery, Preview, RunPage, SchedulePatch};
+pub use schedules::{
+    ListQuery, NewSchedule, PageQuery, Preview, ReasonBody, RunPage, SchedulePatch,
+};
 pub use status::CheckReport;
 pub use views::{RunView, ScheduleView};
 
@@ -72,3 +75,7 @@ impl Services {
 pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_audit;
+#[cfg(test)]
+mod tests_metrics;

@@ -52,9 +52,13 @@ impl Services {
         for n in Notification::for_finished_run(&run, now, self.config.session_url.as_ref()) {
             self.store.put_notification(&n).await?;
             match self.notifier.publish(&n).await {
-                Ok(()) => sent += 1,
+                Ok(()) => {
+                    sent += 1;
+                    crate::telemetry::count(crate::telemetry::NOTIFICATIONS_PUBLISHED);
+                }
                 Err(e) => {
                     delivered = false;
+                    crate::telemetry::count(crate::telemetry::NOTIFICATIONS_FAILED);
                     tracing::warn!(run_id = %run.run_id, event = n.event.as_str(), error = %e, "publish failed; will retry");
                 }
             }

@@ -4,6 +4,7 @@ use super::Services;
 use super::input::field_errors;
 use super::paging::PageRequest;
 use super::views::ScheduleView;
+use crate::domain::audit::REASON_MAX;
 use crate::domain::specificity::{QueryValidation, validate_query};
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
 use crate::domain::{Caller, Notification, Role, Run, Schedule, ScheduleId, ScheduleStatus};
@@ -349,7 +350,11 @@ impl Services {
             created_at: now,
             updated_at: now,
             version: 1,
+            pause_reason: None,
+            audit: Default::default(),
         };
+        let mut schedule = schedule;
+        schedule.created(&caller.actor());
         self.store.insert_schedule(&schedule).await?;
         tracing::info!(schedule_id = %schedule.id, next_run_at = ?schedule.next_run_at, "schedule created");
         Ok(ScheduleView::of(schedule))
@@ -408,6 +413,7 @@ impl Services {
     ) -> Result<ScheduleView, ServiceError> {
         let updated = self
             .modify(caller, id, |s, now| {
+                let before = s.clone();
                 let p = patch.clone();
                 let timing_changed = p.touches_timing();
                 let query_or_frequency_changed = p.user_query.is_some() || p.frequency.is_some();
@@ -503,7 +509,7 @@ impl Services {
                     self.check_query_specificity(&mut errors, &s.user_query, s.timing.frequency);
                 }
                 if errors.is_empty() {
-                    s.touch(now);
+                    s.edited(&before, &caller.actor(), now);
                     Ok(())
                 } else {
                     Err(ServiceError::Invalid(errors))
@@ -519,7 +525,22 @@ impl Services {
         caller: &Caller,
         id: &str,
     ) -> Result<ScheduleView, ServiceError> {
-        let s = self.modify(caller, id, |s, now| Ok(s.pause(now)?)).await?;
+        self.pause_schedule_because(caller, id, None).await
+    }
+
+    /// Pauses an active schedule, with the reason its caller gave (at most [`REASON_MAX`] characters).
+    pub async fn pause_schedule_because(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: Option<ReasonBody>,
+    ) -> Result<ScheduleView, ServiceError> {
+        let reason = check_reason(body)?;
+        let s = self
+            .modify(caller, id, |s, now| {
+                Ok(s.pause(now, &caller.actor(), reason.clone())?)
+            })
+            .await?;
         tracing::info!(schedule_id = id, "schedule paused");
         Ok(ScheduleView::of(s))
     }
@@ -530,10 +551,21 @@ impl Services {
         caller: &Caller,
         id: &str,
     ) -> Result<ScheduleView, ServiceError> {
+        self.resume_schedule_because(caller, id, None).await
+    }
+
+    /// [`Services::resume_schedule`] with the reason its caller gave (at most [`REASON_MAX`] characters).
+    pub async fn resume_schedule_because(
+        &self,
+        caller: &Caller,
+        id: &str,
+        body: Option<ReasonBody>,
+    ) -> Result<ScheduleView, ServiceError> {
+        let reason = check_reason(body)?;
         let s = self
             .modify(caller, id, |s, now| {
                 let next = stored_rule(s)?.next_after(now);
-                Ok(s.resume(next, now)?)
+                Ok(s.resume(next, now, &caller.actor(), reason.clone())?)
             })
             .await?;
         tracing::info!(schedule_id = id, next_run_at = ?s.next_run_at, "schedule resumed");
@@ -543,7 +575,7 @@ impl Services {
     /// Soft delete: the schedule is kept for audit, never runs again, and is hidden from every read.
     pub async fn delete_schedule(&self, caller: &Caller, id: &str) -> Result<(), ServiceError> {
         self.modify(caller, id, |s, now| {
-            s.delete(now);
+            s.delete(now, &caller.actor());
             Ok(())
         })
         .await?;
@@ -559,7 +591,7 @@ impl Services {
             let current = self.visible(caller, id).await?;
             let now = self.clock.now();
             let mut schedule = current.clone();
-            let run = schedule.run_now(now, now + self.lease());
+            let run = schedule.run_now(now, now + self.lease(), &caller.actor());
             if self
                 .store
                 .create_run(&schedule, current.version, &run)
@@ -691,6 +723,32 @@ impl Services {
             next_cursor,
         })
     }
+}
+
+/// The optional body of `pause` and `resume`: why.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    /// Why the schedule is paused or resumed (kept in its history; shown next to `PAUSED`).
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// The trimmed reason, if any; 422 naming `reason` when it is longer than [`REASON_MAX`].
+fn check_reason(body: Option<ReasonBody>) -> Result<Option<String>, ServiceError> {
+    let Some(reason) = body.and_then(|b| b.reason) else {
+        return Ok(None);
+    };
+    let reason = reason.trim();
+    let n = reason.chars().count();
+    if n > REASON_MAX {
+        return Err(ServiceError::Invalid(vec![FieldError::body(
+            "reason",
+            "too_long",
+            format!("reason must be at most {REASON_MAX} characters (got {n})"),
+        )]));
+    }
+    Ok((!reason.is_empty()).then(|| reason.to_owned()))
 }
 
 fn preview_count(count: Option<usize>) -> Result<usize, ServiceError> {

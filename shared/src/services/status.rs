@@ -46,6 +46,7 @@ impl Services {
         now: DateTime<Utc>,
         deadline: Option<Instant>,
     ) -> Result<CheckReport, ServiceError> {
+        let began = std::time::Instant::now();
         let mut report = CheckReport::default();
         let polled = self
             .drain(
@@ -69,6 +70,7 @@ impl Services {
         let delivered = self.deliver_notifications(now, deadline).await?;
         report.notifications_sent = delivered.sent;
         report.stopped_at_deadline = polled.stopped_at_deadline || delivered.stopped_at_deadline;
+        crate::telemetry::tick_duration("status_check", began.elapsed().as_secs_f64());
         if report == CheckReport::default() {
             tracing::debug!("status check: nothing in flight");
         } else if report.stopped_at_deadline {
@@ -230,6 +232,7 @@ impl Services {
                 .await
             {
                 Ok(WriteOutcome::Applied) => {
+                    count_finished(&done);
                     tracing::info!(
                         run_id = %done.run_id, schedule_id = %done.schedule_id, status = %status,
                         error_kind = done.error.as_ref().map(|e| e.kind.as_str()),
@@ -257,5 +260,21 @@ impl Services {
         }
         tracing::error!(run_id = %run.run_id, "gave up finishing run after repeated conflicts; next tick retries");
         false
+    }
+}
+
+/// The outcome counters of a run just finished.
+fn count_finished(run: &Run) {
+    use crate::telemetry;
+    match (run.status, &run.error) {
+        (RunStatus::Completed, _) => telemetry::count(telemetry::RUNS_COMPLETED),
+        (RunStatus::Failed, error) => {
+            let kind = error.as_ref().map(|e| e.kind);
+            telemetry::run_failed(kind.map_or("unknown", RunErrorKind::as_str));
+            if kind == Some(RunErrorKind::TimedOut) {
+                telemetry::count(telemetry::RUNS_TIMED_OUT);
+            }
+        }
+        _ => {}
     }
 }

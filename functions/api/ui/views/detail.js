@@ -6,6 +6,7 @@ import { badge, focusHeading, h, inlineHeading, show, skeletonRows } from '../do
 import { VIEWER_TZ, formatDuration, formatInstant } from '../format.js';
 import { navigate } from '../router.js';
 import { personaLabel } from '../server.js';
+import { historySection, pauseReasonNote } from './history.js';
 import { lastRunCell, nextRunCell, resultText, scheduleActions, sessionCell } from './parts.js';
 
 const RUN_REFRESH_MS = 3000;
@@ -21,6 +22,7 @@ export async function viewDetail(s, route) {
   const refreshNote = h('p', { class: 'muted small refresh-note', 'data-testid': 'refresh-note', 'aria-live': 'polite' });
   const columns = ['Status', 'Trigger', 'Scheduled for', 'Duration', 'Session', 'Result'];
   const tbody = h('tbody', { 'data-testid': 'run-rows' }, skeletonRows(columns.length, 3));
+  const history = historySection(s, () => reload());
   show(
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/schedules' }, '← Schedules')),
     head,
@@ -41,6 +43,7 @@ export async function viewDetail(s, route) {
         ),
       ),
     ),
+    history.node,
   );
   focusHeading();
 
@@ -79,7 +82,8 @@ export async function viewDetail(s, route) {
 
   const renderSchedule = (sch, preview) => {
     head.querySelector('h1').textContent = sch.name || sch.id;
-    statusHolder.replaceChildren(badge(sch.status, 'status'));
+    statusHolder.replaceChildren(badge(sch.status, 'status'), pauseReasonNote(sch) || '');
+    history.refresh(sch);
     actions.replaceChildren(
       // Deleting leaves nothing to show here.
       scheduleActions(sch, (action) => (action === 'action-delete' ? navigate('#/schedules') : reload())),

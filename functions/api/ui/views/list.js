@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { badge, focusHeading, h, heading, pager, show, skeletonRows } from '../dom.js';
 import { navigate, rerender } from '../router.js';
 import { lastRunCell, nextRunCell, scheduleActions } from './parts.js';
+import { pauseReasonNote } from './history.js';
 
 const PAGE_SIZE = 20;
 
@@ -95,7 +96,7 @@ export async function viewList(s, route) {
           h('td', { 'data-label': 'Frequency', 'data-testid': 'frequency' }, sch.schedule_description || sch.frequency || '—'),
           h('td', { 'data-label': 'Next run' }, nextRunCell(sch)),
           h('td', { 'data-label': 'Last run' }, lastRunCell(sch)),
-          h('td', { 'data-label': 'Status', 'data-testid': 'status' }, badge(sch.status, 'status')),
+          h('td', { 'data-label': 'Status', 'data-testid': 'status' }, badge(sch.status, 'status'), pauseReasonNote(sch)),
           h('td', { 'data-label': 'Actions' }, scheduleActions(sch, again)),
         ),
       ),

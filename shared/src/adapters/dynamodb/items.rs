@@ -44,6 +44,11 @@ pub fn run_item(run: &Run) -> Result<Item, StoreError> {
     item(run, &key, keys::run_index(run))
 }
 
+pub fn audit_item(event: &crate::domain::AuditEvent) -> Result<Item, StoreError> {
+    let key = keys::audit_key(&event.schedule_id, event.version);
+    item(event, &key, keys::audit_index(event))
+}
+
 pub fn notification_item(notification: &Notification) -> Result<Item, StoreError> {
     let key = keys::notification_key(notification);
     item(notification, &key, keys::notification_index(notification))

@@ -9,6 +9,7 @@
 //! | schedule owner pointer | `SCH#{id}` | `OWNER` | — | — | `owner` |
 //! | run | `SCH#{schedule_id}` | `RUN#{run_id}` | `{scheduled_for}#{run_id}` | — | `work_key`/`work_at` (GSI `work`), `expires_at` |
 //! | notification | `NTF#{owner}` | `NTF#{id}` | `{created_at}#{id}` | `NTF#{0..3}` | `expires_at` |
+//! | audit event | `SCH#{schedule_id}` | `AUD#{version:020}` | — | — | `expires_at` |
 //!
 //! Why this shape:
 //! - **Finding a schedule by id** (`get_schedule`, which has no owner): the pointer item, written in the same
@@ -30,6 +31,10 @@
 //!   next run) and `work` (`work_key` = `{kind}#{shard}` → `work_at`, only while the run has work and a time),
 //!   sharded the same way; a tick queries every shard with `<= now` and merges earliest first. GSIs are eventually
 //!   consistent: they only propose candidates, the conditional write decides.
+//! - **Audit events** sit in the schedule's partition under `AUD#` + the zero-padded schedule version the change
+//!   produced, so a descending `Query` with `begins_with(SK, "AUD#")` reads the trail newest first, a replayed
+//!   write puts the same item again, and the trail outlives the (soft-)deleted schedule. They carry no `list_key`,
+//!   so run listings never see them; they expire by TTL after [`crate::domain::audit::AUDIT_RETENTION_DAYS`].
 //! - **TTL** `expires_at` (epoch seconds): notifications expire [`NOTIFICATION_RETENTION_DAYS`] after creation.
 //!   Runs are written without it; after each finished run the store marks the runs the configured
 //!   [`crate::domain::RunRetention`] drops (count-based, so a weekly schedule keeps its 50 runs as a minutely one
@@ -129,6 +134,24 @@ pub fn run_key(schedule_id: &ScheduleId, run_id: &RunId) -> Key {
     Key {
         pk: schedule_partition(schedule_id),
         sk: format!("RUN#{run_id}"),
+    }
+}
+
+/// Sort-key prefix of a schedule's audit events.
+pub const AUDIT_PREFIX: &str = "AUD#";
+
+pub fn audit_key(schedule_id: &ScheduleId, version: u64) -> Key {
+    Key {
+        pk: schedule_partition(schedule_id),
+        sk: format!("{AUDIT_PREFIX}{version:020}"),
+    }
+}
+
+/// An audit event is in no index; it expires by TTL.
+pub fn audit_index(e: &crate::domain::AuditEvent) -> IndexAttributes {
+    IndexAttributes {
+        expires_at: Some(epoch_seconds(e.expires_at())),
+        ..IndexAttributes::default()
     }
 }
 

@@ -15,10 +15,13 @@
 //! The client comes from the environment ([`DynamoDbScheduleStore::from_env`] uses `aws_config::load_from_env`,
 //! which honours `AWS_ENDPOINT_URL`), so tests point it at an emulator without any emulator code here.
 
+mod audit;
 mod items;
 pub mod keys;
 
-use crate::domain::{Notification, Run, RunId, RunRetention, Schedule, ScheduleId, WorkKind};
+use crate::domain::{
+    AuditEvent, Notification, Run, RunId, RunRetention, Schedule, ScheduleId, WorkKind,
+};
 use crate::ports::{
     After, Page, PageStart, ScheduleFilter, ScheduleStore, StoreError, WriteOutcome,
 };
@@ -436,10 +439,11 @@ fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> StoreErro
 impl ScheduleStore for DynamoDbScheduleStore {
     async fn insert_schedule(&self, schedule: &Schedule) -> Result<(), StoreError> {
         // The pointer claims the id: a second schedule with the same id fails on it whatever its owner.
-        let actions = vec![
+        let mut actions = vec![
             self.put_action(items::pointer_item(schedule), Condition::IsNew)?,
             self.put_action(items::schedule_item(schedule)?, Condition::IsNew)?,
         ];
+        actions.extend(self.audit_actions(schedule)?);
         if self.transact(actions).await? {
             Ok(())
         } else {
@@ -489,8 +493,18 @@ impl ScheduleStore for DynamoDbScheduleStore {
         schedule: &Schedule,
         expected_version: u64,
     ) -> Result<WriteOutcome, StoreError> {
-        self.put_if_version(items::schedule_item(schedule)?, expected_version)
-            .await
+        let audit = self.audit_actions(schedule)?;
+        if audit.is_empty() {
+            return self
+                .put_if_version(items::schedule_item(schedule)?, expected_version)
+                .await;
+        }
+        let mut actions = vec![self.put_action(
+            items::schedule_item(schedule)?,
+            Condition::Version(expected_version),
+        )?];
+        actions.extend(audit);
+        Ok(outcome(self.transact(actions).await?))
     }
 
     async fn due_schedules(
@@ -526,13 +540,14 @@ impl ScheduleStore for DynamoDbScheduleStore {
         run: &Run,
     ) -> Result<WriteOutcome, StoreError> {
         // Old finished runs are marked for TTL after a run finishes, not here: a claim stays two item writes.
-        let actions = vec![
+        let mut actions = vec![
             self.put_action(
                 items::schedule_item(schedule)?,
                 Condition::Version(expected_version),
             )?,
             self.put_action(items::run_item(run)?, Condition::IsNew)?,
         ];
+        actions.extend(self.audit_actions(schedule)?);
         Ok(outcome(self.transact(actions).await?))
     }
 
@@ -552,7 +567,7 @@ impl ScheduleStore for DynamoDbScheduleStore {
         schedule: &Schedule,
         schedule_expected_version: u64,
     ) -> Result<WriteOutcome, StoreError> {
-        let actions = vec![
+        let mut actions = vec![
             self.put_action(
                 items::run_item(run)?,
                 Condition::Version(run_expected_version),
@@ -562,6 +577,7 @@ impl ScheduleStore for DynamoDbScheduleStore {
                 Condition::Version(schedule_expected_version),
             )?,
         ];
+        actions.extend(self.audit_actions(schedule)?);
         let result = outcome(self.transact(actions).await?);
         if result.applied() {
             // Retention is best effort: a failure here leaves old runs for the next finish to mark.
@@ -669,6 +685,15 @@ impl ScheduleStore for DynamoDbScheduleStore {
                 .collect(),
         };
         self.newest_first_page(partitions, limit, start).await
+    }
+
+    async fn list_audit(
+        &self,
+        schedule_id: &ScheduleId,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Page<AuditEvent>, StoreError> {
+        self.audit_page(schedule_id, limit, offset).await
     }
 }
 
