@@ -187,7 +187,8 @@ pub trait ScheduleStore: Send + Sync {
     ) -> Result<Option<Run>, StoreError>;
 
     /// The newest `limit` runs of a schedule (newest `scheduled_for` first, then run id), or the `limit` after
-    /// `after`.
+    /// `after`. Listed runs leave their `findings` and `resolved` lists out (their `findings_summary` stays);
+    /// [`ScheduleStore::get_run`] and [`ScheduleStore::runs_with_work`] return runs whole.
     async fn list_runs(
         &self,
         schedule_id: &ScheduleId,

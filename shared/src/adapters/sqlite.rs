@@ -751,14 +751,16 @@ impl ScheduleStore for SqliteScheduleStore {
         let start = after.map_or(PageStart::Offset(0), |a| PageStart::After(a.clone()));
         let (page_clause, page_args) = page_clause("scheduled_for", "run_id", limit, &start);
         args.extend(page_args);
-        self.read(move |conn| {
-            query_items(
-                conn,
-                &format!("SELECT run_id, body FROM runs WHERE schedule_id = ? {page_clause}"),
-                rusqlite::params_from_iter(&args),
-            )
-        })
-        .await
+        let runs: Vec<Run> = self
+            .read(move |conn| {
+                query_items(
+                    conn,
+                    &format!("SELECT run_id, body FROM runs WHERE schedule_id = ? {page_clause}"),
+                    rusqlite::params_from_iter(&args),
+                )
+            })
+            .await?;
+        Ok(runs.into_iter().map(Run::without_findings).collect())
     }
 
     async fn runs_with_work(
@@ -852,6 +854,9 @@ mod tests {
             created_at: at(1, 0),
             updated_at: at(1, 0),
             version: 1,
+            notify_on: Default::default(),
+            findings_summary: None,
+            findings_baseline: None,
         }
     }
 
@@ -878,6 +883,11 @@ mod tests {
             work: work.map(|kind| Work::new(kind, scheduled_for)),
             disabled_schedule: None,
             version: 1,
+            reported: None,
+            findings: Vec::new(),
+            resolved: Vec::new(),
+            findings_summary: None,
+            notification: None,
         }
     }
 

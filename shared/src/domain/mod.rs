@@ -2,6 +2,7 @@
 //! nothing above it (no ports, services or adapters) and returns its own errors.
 
 pub mod error;
+pub mod findings;
 pub mod ids;
 pub mod notification;
 pub mod policy;
@@ -11,6 +12,10 @@ pub mod specificity;
 pub mod timing;
 
 pub use error::TransitionError;
+pub use findings::{
+    Finding, FindingStatus, FindingsSummary, NotifyOn, ReportedFinding, ReportedFindings,
+    ResolvedFinding, Severity,
+};
 pub use ids::{NotificationId, RunId, ScheduleId};
 pub use notification::{Notification, NotificationEvent};
 pub use policy::{DisabledReason, MAX_CONSECUTIVE_FAILURES};

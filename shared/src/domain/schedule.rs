@@ -1,6 +1,7 @@
 //! A schedule: an investigation question, who asks it, when it runs, and where it is in its lifecycle.
 
 use crate::domain::error::TransitionError;
+use crate::domain::findings::{FindingsBaseline, FindingsSummary, NotifyOn};
 use crate::domain::ids::{RunId, ScheduleId};
 use crate::domain::policy::{DisabledReason, MAX_CONSECUTIVE_FAILURES};
 use crate::domain::run::{Run, RunError, RunErrorKind, RunStatus, RunSubject, Trigger};
@@ -117,6 +118,16 @@ pub struct Schedule {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: u64,
+    /// When completed runs notify (failures and `schedule-disabled` always do).
+    #[serde(default)]
+    pub notify_on: NotifyOn,
+    /// The findings summary of the latest completed run, for the list view.
+    #[serde(default)]
+    pub findings_summary: Option<FindingsSummary>,
+    /// The latest completed run's findings, which the next completed run is diffed against. Stored, never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub findings_baseline: Option<FindingsBaseline>,
 }
 
 impl Schedule {
@@ -349,8 +360,33 @@ impl Schedule {
         {
             self.status = ScheduleStatus::Completed;
         }
+        if run.status == RunStatus::Completed {
+            self.record_findings(run, finished_at);
+        }
         if !disabled {
             self.touch(now);
+        }
+    }
+
+    /// Diffs a completed run's reported findings against the latest completed run's (the baseline), records the
+    /// outcome on the run, and decides with `notify_on` whether its completion notifies. The baseline moves to
+    /// this run unless a run that finished later already replaced it (finish writes can land out of order).
+    fn record_findings(&mut self, run: &mut Run, finished_at: DateTime<Utc>) {
+        let reported = run.reported.take().unwrap_or_default();
+        let baseline = self.findings_baseline.take().unwrap_or_default();
+        let diff = baseline.diff(&reported, finished_at);
+        let newer_known = baseline.finished_at.is_some_and(|t| t > finished_at);
+        self.findings_baseline = Some(if newer_known {
+            baseline
+        } else {
+            self.findings_summary = Some(diff.summary);
+            FindingsBaseline::after(&diff.findings, finished_at)
+        });
+        run.findings = diff.findings;
+        run.resolved = diff.resolved;
+        run.findings_summary = Some(diff.summary);
+        if let Err(reason) = self.notify_on.completed(&diff.summary) {
+            run.suppress_notification(reason);
         }
     }
 }

@@ -6,7 +6,9 @@ use super::paging::PageRequest;
 use super::views::ScheduleView;
 use crate::domain::specificity::{QueryValidation, validate_query};
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
-use crate::domain::{Caller, Notification, Role, Run, Schedule, ScheduleId, ScheduleStatus};
+use crate::domain::{
+    Caller, Notification, NotifyOn, Role, Run, RunId, Schedule, ScheduleId, ScheduleStatus,
+};
 use crate::ports::{Page, PageStart, ScheduleFilter, WriteOutcome};
 use crate::{FieldError, ServiceError};
 use chrono::{DateTime, Utc};
@@ -56,6 +58,10 @@ pub struct NewSchedule {
     #[serde(default)]
     #[schema(example = "Europe/Berlin")]
     pub timezone: Option<String>,
+    /// When completed runs notify: `every_run` (default), `findings`, `new_findings` or `failures`. Failures
+    /// and `schedule-disabled` always notify.
+    #[serde(default)]
+    pub notify_on: Option<NotifyOn>,
 }
 
 /// `PATCH /api/v1/schedules/{id}`: absent fields stay as they are.
@@ -78,6 +84,8 @@ pub struct SchedulePatch {
     pub day_of_month: Option<DayOfMonth>,
     pub cron_expression: Option<String>,
     pub timezone: Option<String>,
+    /// `every_run`, `findings`, `new_findings` or `failures`.
+    pub notify_on: Option<NotifyOn>,
 }
 
 impl SchedulePatch {
@@ -349,6 +357,9 @@ impl Services {
             created_at: now,
             updated_at: now,
             version: 1,
+            notify_on: input.notify_on.unwrap_or_default(),
+            findings_summary: None,
+            findings_baseline: None,
         };
         self.store.insert_schedule(&schedule).await?;
         tracing::info!(schedule_id = %schedule.id, next_run_at = ?schedule.next_run_at, "schedule created");
@@ -422,6 +433,9 @@ impl Services {
                 }
                 if let Some(v) = p.persona {
                     s.persona = v;
+                }
+                if let Some(v) = p.notify_on {
+                    s.notify_on = v;
                 }
                 let mut errors = Vec::new();
                 self.check_definition(
@@ -603,6 +617,20 @@ impl Services {
             .await?;
         let (items, next_cursor) = page.page(items, |r| (r.scheduled_for, r.run_id.to_string()));
         Ok(RunPage { items, next_cursor })
+    }
+
+    /// One run of a visible schedule, with its findings; another user's run is not found, as their schedule is not.
+    pub async fn get_run(
+        &self,
+        caller: &Caller,
+        id: &str,
+        run_id: &str,
+    ) -> Result<Run, ServiceError> {
+        let schedule = self.visible(caller, id).await?;
+        self.store
+            .get_run(&schedule.id, &RunId::from(run_id))
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("run {run_id} not found")))
     }
 
     pub async fn preview_schedule(
