@@ -1,6 +1,8 @@
 //! The ports: the narrow traits the use cases need from the outside world. Adapters implement them.
 
-use crate::domain::{Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind};
+use crate::domain::{
+    Notification, ReportedFindings, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -234,6 +236,8 @@ pub enum SessionState {
     Completed {
         summary: Option<String>,
         finished_at: Option<DateTime<Utc>>,
+        /// What the investigation found (none when the engine reports no findings).
+        findings: ReportedFindings,
     },
     Failed {
         message: String,

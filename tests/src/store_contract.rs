@@ -130,6 +130,9 @@ pub fn schedule(id: &str, owner: &str, created_at: DateTime<Utc>) -> Schedule {
         created_at,
         updated_at: created_at,
         version: 1,
+        notify_on: Default::default(),
+        findings_summary: None,
+        findings_baseline: None,
     }
 }
 

@@ -456,6 +456,7 @@ async fn a_completed_run_records_duration_summary_and_notifies() -> R {
         Ok(SessionState::Completed {
             summary: Some("3 IPs over threshold".into()),
             finished_at: None,
+            findings: Default::default(),
         }),
     );
     w.clock.advance(Duration::minutes(5));
@@ -566,6 +567,7 @@ async fn a_completed_run_resets_the_failure_counter() -> R {
             SessionState::Completed {
                 summary: None,
                 finished_at: None,
+                findings: Default::default(),
             }
         } else {
             SessionState::Failed {
@@ -607,6 +609,7 @@ async fn a_once_schedule_completes_after_its_run() -> R {
         Ok(SessionState::Completed {
             summary: None,
             finished_at: None,
+            findings: Default::default(),
         }),
     );
     w.clock.advance(Duration::minutes(5));
@@ -790,6 +793,7 @@ async fn runs_and_notifications_link_their_session_when_a_template_is_configured
         Ok(SessionState::Completed {
             summary: None,
             finished_at: None,
+            findings: Default::default(),
         }),
     );
     w.services.check_runs(w.now(), None).await?;
