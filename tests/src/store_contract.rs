@@ -183,6 +183,22 @@ pub fn notification(id: &str, owner: &str, created_at: DateTime<Utc>) -> Notific
         summary: Some("No privileged account had failed logins.".into()),
         disabled_reason: None,
         created_at,
+        findings_summary: Some(shared::domain::FindingsSummary {
+            total: 1,
+            new: 1,
+            max_severity: Some(Severity::High),
+            ..Default::default()
+        }),
+        new_findings: Some(1),
+        max_severity: Some("high".into()),
+        findings: vec![shared::domain::notification::NotifiedFinding {
+            title: "Spray from 203.0.113.7".into(),
+            severity: Severity::High,
+            entities: vec![Entity {
+                kind: Some("ip".into()),
+                value: "203.0.113.7".into(),
+            }],
+        }],
     }
 }
 

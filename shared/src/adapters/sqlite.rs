@@ -912,6 +912,10 @@ mod tests {
             summary: None,
             disabled_reason: None,
             link: "/api/v1/schedules/sch_n/runs".into(),
+            findings_summary: None,
+            new_findings: None,
+            max_severity: None,
+            findings: Vec::new(),
             created_at,
         }
     }
