@@ -199,6 +199,7 @@ pub fn notification(id: &str, owner: &str, created_at: DateTime<Utc>) -> Notific
                 value: "203.0.113.7".into(),
             }],
         }],
+        resolved: Vec::new(),
     }
 }
 

@@ -55,6 +55,7 @@ fn notification(event: NotificationEvent) -> Notification {
         new_findings: None,
         max_severity: None,
         findings: Vec::new(),
+        resolved: Vec::new(),
     }
 }
 

@@ -200,7 +200,10 @@ pub fn chatbot_message(n: &Notification) -> Value {
     if let Some(summary) = &n.findings_summary {
         lines.push(format!("*Findings:* {}", summary.headline()));
         for f in &n.findings {
-            lines.push(format!("• {}", f.line()));
+            lines.push(format!("• New: {}", f.line()));
+        }
+        for f in &n.resolved {
+            lines.push(format!("• Resolved: {}", f.line()));
         }
     }
     if let Some(s) = &n.summary {
@@ -412,6 +415,7 @@ mod tests {
             new_findings: None,
             max_severity: None,
             findings: Vec::new(),
+            resolved: Vec::new(),
             created_at: now,
         };
         n.summary = Some("x".repeat(10_000));

@@ -916,6 +916,7 @@ mod tests {
             new_findings: None,
             max_severity: None,
             findings: Vec::new(),
+            resolved: Vec::new(),
             created_at,
         }
     }

@@ -75,6 +75,9 @@ pub struct Notification {
     /// For `investigation-completed`: up to five of the new findings, most severe first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<NotifiedFinding>,
+    /// For `investigation-completed`: up to five of the findings no longer reported (without entities).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved: Vec<NotifiedFinding>,
 }
 
 /// The findings fields of a notification.
@@ -84,6 +87,7 @@ struct FindingsPart {
     new_findings: Option<u32>,
     max_severity: Option<String>,
     findings: Vec<NotifiedFinding>,
+    resolved: Vec<NotifiedFinding>,
 }
 
 /// A new finding as a notification names it.
@@ -179,6 +183,7 @@ impl Notification {
                     new_findings: part.new_findings,
                     max_severity: part.max_severity,
                     findings: part.findings,
+                    resolved: part.resolved,
                 }
             })
             .collect()
@@ -197,6 +202,16 @@ impl Notification {
                         .to_owned(),
                 ),
                 findings: NotifiedFinding::new_of(&run.findings),
+                resolved: run
+                    .resolved
+                    .iter()
+                    .take(NOTIFIED_NEW_FINDINGS)
+                    .map(|r| NotifiedFinding {
+                        title: r.title.clone(),
+                        severity: r.severity,
+                        entities: Vec::new(),
+                    })
+                    .collect(),
             },
             _ => FindingsPart::default(),
         }
@@ -215,6 +230,10 @@ impl Notification {
             if more > 0 {
                 lines.push(format!("- and {more} more (see the run)"));
             }
+        }
+        if !self.resolved.is_empty() {
+            lines.push("Resolved:".into());
+            lines.extend(self.resolved.iter().map(|f| format!("- {}", f.line())));
         }
         lines
     }
