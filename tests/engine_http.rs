@@ -785,3 +785,32 @@ async fn at_most_200_findings_are_kept_and_long_texts_are_cut() {
                 && f.description.as_ref().unwrap().chars().count() == MAX_DESCRIPTION_CHARS + 1)
     );
 }
+
+#[tokio::test]
+async fn sandbox_findings_name_the_querys_entities_and_read_through_the_adapter() {
+    let sandbox = sandbox(SandboxConfig {
+        run_time: Duration::from_millis(50),
+        ..SandboxConfig::default()
+    });
+    let engine = engine(&sandbox.base_url());
+    let session = engine.start(&request("run-findings")).await.unwrap();
+    let SessionState::Completed { findings, .. } = poll_until_terminal(&engine, &session).await
+    else {
+        panic!("expected a completed session")
+    };
+    assert_eq!(findings.skipped, 0);
+    let titles: Vec<&str> = findings.findings.iter().map(|f| f.title.as_str()).collect();
+    assert_eq!(
+        titles.len(),
+        4,
+        "two named in the query, two of three generated: {titles:?}"
+    );
+    assert_eq!(titles[0], "Repeated failed sign-ins from 203.0.113.7");
+    assert_eq!(titles[1], "Unusual sign-in activity for admin@contoso.com");
+    assert!(
+        findings
+            .findings
+            .iter()
+            .all(|f| !f.mitre_techniques.is_empty() && !f.entities.is_empty())
+    );
+}
