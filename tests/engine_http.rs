@@ -71,6 +71,7 @@ async fn a_sandbox_session_runs_then_completes_with_a_labelled_summary() {
         SessionState::Completed {
             summary,
             finished_at,
+            ..
         } => {
             let summary = summary.expect("a summary");
             assert!(
@@ -541,6 +542,7 @@ async fn session_statuses_and_summaries_are_understood() {
         Ok(SessionState::Completed {
             summary: Some("2 hosts beaconing to 198.51.100.9".into()),
             finished_at: Some("2026-11-24T07:05:00Z".parse().unwrap()),
+            findings: Default::default(),
         })
     );
     let report = state(json!({"status": "done", "report": {"summary": "from report"}})).await;
@@ -648,4 +650,167 @@ async fn redirects_are_not_followed() {
         "{result:?}"
     );
     assert_eq!(fake.requests().len(), 1);
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Findings
+
+/// The findings of a completed session document served by the fake.
+async fn findings_of(body: serde_json::Value) -> shared::domain::ReportedFindings {
+    match session_against(FakeResponse::json(200, body)).await {
+        Ok(SessionState::Completed { findings, .. }) => findings,
+        other => panic!("expected a completed session, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn findings_are_read_at_every_placement_and_alias() {
+    use shared::domain::Severity;
+    let canonical = json!({
+        "title": "Password spray", "severity": "HIGH", "description": "many failures",
+        "entities": ["203.0.113.7", {"type": "account", "value": "alice@contoso.com"}],
+        "mitre_techniques": ["T1110.003", {"id": "t1078"}], "id": "f-1", "unknown": {"x": 1},
+    });
+    let aliased = json!({
+        "name": "Password spray", "severity": "High", "description": "many failures",
+        "iocs": ["203.0.113.7", {"type": "account", "value": "alice@contoso.com"}],
+        "techniques": ["T1110.003", {"id": "T1078"}], "id": "f-1",
+    });
+    let other_aliases = json!({
+        "name": "Password spray", "severity": "high", "description": "many failures",
+        "indicators": [{"type": "ip", "value": "203.0.113.7"}, "alice@contoso.com"],
+        "mitre": [{"id": "T1110.003"}, "T1078"], "id": "f-1",
+    });
+    let mut prints = Vec::new();
+    for (placement, finding) in [
+        ("findings", &canonical),
+        ("report", &aliased),
+        ("result", &other_aliases),
+    ] {
+        let body = match placement {
+            "findings" => json!({"status": "completed", "findings": [finding]}),
+            nested => {
+                json!({"status": "completed", nested: {"summary": "s", "findings": [finding]}})
+            }
+        };
+        let read = findings_of(body).await;
+        assert_eq!(read.skipped, 0, "{placement}");
+        let [f] = read.findings.as_slice() else {
+            panic!("{placement}: {read:?}")
+        };
+        assert_eq!(f.title, "Password spray");
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.description.as_deref(), Some("many failures"));
+        assert_eq!(f.entities.len(), 2);
+        assert_eq!(f.mitre_techniques, ["T1110.003", "T1078"]);
+        assert_eq!(f.engine_id.as_deref(), Some("f-1"));
+        prints.push(f.fingerprint());
+    }
+    assert!(prints.iter().all(|p| p == &prints[0]), "{prints:?}");
+
+    // A single technique where a list is expected, numeric ids, an unknown severity.
+    let single = findings_of(json!({"status": "done", "findings": [
+        {"title": "Odd login", "severity": "severe", "mitre": "T1078", "id": 42, "entities": [{"value": 7}]}
+    ]}))
+    .await;
+    let f = &single.findings[0];
+    assert_eq!(
+        (f.severity, f.mitre_techniques.clone(), f.engine_id.clone()),
+        (
+            Severity::Informational,
+            vec!["T1078".to_owned()],
+            Some("42".to_owned())
+        )
+    );
+    assert_eq!(f.entities[0].value, "7");
+    // Top-level findings win over nested ones; no findings anywhere is no findings.
+    let both = findings_of(
+        json!({"status": "completed", "findings": [{"title": "top"}],
+        "report": {"findings": [{"title": "nested"}]}}),
+    )
+    .await;
+    assert_eq!(both.findings[0].title, "top");
+    assert_eq!(
+        findings_of(json!({"status": "completed"})).await,
+        Default::default()
+    );
+}
+
+#[tokio::test]
+async fn malformed_findings_are_skipped_and_counted() {
+    let read = findings_of(json!({"status": "completed", "findings": [
+        {"title": "kept", "severity": "low"},
+        "not an object",
+        42,
+        {"severity": "high"},
+        {"title": "   "},
+        {"title": ["a"], "name": "kept by name"},
+        ["title", "x"],
+        {"title": "entities of the wrong shape are dropped", "entities": "1.2.3.4 5.6.7.8", "iocs": [1, {"type": "ip"}]},
+    ]}))
+    .await;
+    let titles: Vec<_> = read.findings.iter().map(|f| f.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "kept",
+            "kept by name",
+            "entities of the wrong shape are dropped"
+        ]
+    );
+    assert_eq!(read.skipped, 5);
+    // A findings field that is not a list is no findings; the run still completes.
+    assert_eq!(
+        findings_of(json!({"status": "completed", "findings": "none"})).await,
+        Default::default()
+    );
+}
+
+#[tokio::test]
+async fn at_most_200_findings_are_kept_and_long_texts_are_cut() {
+    use shared::domain::findings::{MAX_DESCRIPTION_CHARS, MAX_FINDINGS, MAX_TITLE_CHARS};
+    // Within the adapter's 1 MB body limit: 250 findings of about 2.4 KB.
+    let long = "x".repeat(1200);
+    let findings: Vec<_> = (0..250)
+        .map(|i| json!({"title": format!("{i} {long}"), "description": long, "entities": [format!("10.0.{}.{}", i / 256, i % 256)]}))
+        .collect();
+    let read = findings_of(json!({"status": "completed", "findings": findings})).await;
+    assert_eq!(read.findings.len(), MAX_FINDINGS);
+    assert_eq!(read.skipped, 50);
+    assert!(read.findings[0].title.starts_with("0 "));
+    assert!(
+        read.findings
+            .iter()
+            .all(|f| f.title.chars().count() == MAX_TITLE_CHARS + 1
+                && f.description.as_ref().unwrap().chars().count() == MAX_DESCRIPTION_CHARS + 1)
+    );
+}
+
+#[tokio::test]
+async fn sandbox_findings_name_the_querys_entities_and_read_through_the_adapter() {
+    let sandbox = sandbox(SandboxConfig {
+        run_time: Duration::from_millis(50),
+        ..SandboxConfig::default()
+    });
+    let engine = engine(&sandbox.base_url());
+    let session = engine.start(&request("run-findings")).await.unwrap();
+    let SessionState::Completed { findings, .. } = poll_until_terminal(&engine, &session).await
+    else {
+        panic!("expected a completed session")
+    };
+    assert_eq!(findings.skipped, 0);
+    let titles: Vec<&str> = findings.findings.iter().map(|f| f.title.as_str()).collect();
+    assert_eq!(
+        titles.len(),
+        4,
+        "two named in the query, two of three generated: {titles:?}"
+    );
+    assert_eq!(titles[0], "Repeated failed sign-ins from 203.0.113.7");
+    assert_eq!(titles[1], "Unusual sign-in activity for admin@contoso.com");
+    assert!(
+        findings
+            .findings
+            .iter()
+            .all(|f| !f.mitre_techniques.is_empty() && !f.entities.is_empty())
+    );
 }

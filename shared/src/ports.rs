@@ -1,7 +1,8 @@
 //! The ports: the narrow traits the use cases need from the outside world. Adapters implement them.
 
 use crate::domain::{
-    AuditEvent, Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind,
+    AuditEvent, Notification, ReportedFindings, Run, RunId, Schedule, ScheduleId, ScheduleStatus,
+    WorkKind,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -189,7 +190,8 @@ pub trait ScheduleStore: Send + Sync {
     ) -> Result<Option<Run>, StoreError>;
 
     /// The newest `limit` runs of a schedule (newest `scheduled_for` first, then run id), or the `limit` after
-    /// `after`.
+    /// `after`. Listed runs leave their `findings` and `resolved` lists out (their `findings_summary` stays);
+    /// [`ScheduleStore::get_run`] and [`ScheduleStore::runs_with_work`] return runs whole.
     async fn list_runs(
         &self,
         schedule_id: &ScheduleId,
@@ -246,6 +248,8 @@ pub enum SessionState {
     Completed {
         summary: Option<String>,
         finished_at: Option<DateTime<Utc>>,
+        /// What the investigation found (none when the engine reports no findings).
+        findings: ReportedFindings,
     },
     Failed {
         message: String,

@@ -22,6 +22,7 @@
 
 use anyhow::{Context, Result, ensure};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use shared::domain::findings::{Entity, ReportedFinding, ReportedFindings, Severity};
 use shared::domain::{
     DayOfMonth, DayOfWeek, DisabledReason, Frequency, Notification, NotificationEvent,
     NotificationId, Run, RunError, RunErrorKind, RunId, RunStatus, Schedule, ScheduleId,
@@ -81,6 +82,8 @@ macro_rules! store_contract_tests {
             finish_run_writes_run_and_schedule_together,
             finish_run_with_a_stale_run_version_changes_nothing,
             finish_run_with_a_stale_schedule_version_changes_nothing,
+            findings_and_resolved_round_trip_and_listings_carry_only_the_summary,
+            a_run_with_200_findings_of_maximum_size_is_written_whole,
             runs_with_work_proposes_by_kind_and_time,
             list_runs_is_newest_first_and_limited,
             retention_keeps_exactly_the_newest_runs_and_every_unfinished_one,
@@ -141,6 +144,9 @@ pub fn schedule(id: &str, owner: &str, created_at: DateTime<Utc>) -> Schedule {
         version: 1,
         pause_reason: None,
         audit: Default::default(),
+        notify_on: Default::default(),
+        findings_summary: None,
+        findings_baseline: None,
     }
 }
 
@@ -188,6 +194,23 @@ pub fn notification(id: &str, owner: &str, created_at: DateTime<Utc>) -> Notific
         summary: Some("No privileged account had failed logins.".into()),
         disabled_reason: None,
         created_at,
+        findings_summary: Some(shared::domain::FindingsSummary {
+            total: 1,
+            new: 1,
+            max_severity: Some(Severity::High),
+            ..Default::default()
+        }),
+        new_findings: Some(1),
+        max_severity: Some("high".into()),
+        findings: vec![shared::domain::notification::NotifiedFinding {
+            title: "Spray from 203.0.113.7".into(),
+            severity: Severity::High,
+            entities: vec![Entity {
+                kind: Some("ip".into()),
+                value: "203.0.113.7".into(),
+            }],
+        }],
+        resolved: Vec::new(),
     }
 }
 
@@ -1226,5 +1249,161 @@ pub async fn list_notifications_per_owner_newest_first_with_paging(
     assert_eq!(everyone.total, 7);
     let ids: Vec<_> = everyone.items.iter().map(|n| n.id.as_str()).collect();
     assert_eq!(ids, ["ntf_a3", "ntf_b0", "ntf_a2"]);
+    Ok(())
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Findings
+
+/// A reported finding with `entity` (and a fixed technique), severity `severity`.
+fn reported(title: &str, entity: &str, severity: Severity) -> ReportedFinding {
+    ReportedFinding::bounded(
+        title,
+        severity,
+        Some("seen in SigninLogs"),
+        [Entity {
+            kind: Some("ip".into()),
+            value: entity.into(),
+        }],
+        ["T1110".to_owned()],
+        Some("engine-1"),
+    )
+    .expect("a titled finding")
+}
+
+/// Claims, then completes a run of `s` at `finished` with `findings`, through the domain (the diff included).
+async fn complete_with(
+    store: &dyn ScheduleStore,
+    s: &mut Schedule,
+    scheduled_for: DateTime<Utc>,
+    finished: DateTime<Utc>,
+    findings: Vec<ReportedFinding>,
+) -> Result<Run> {
+    let r = run(s, scheduled_for);
+    ensure!(claim(store, s, &r).await?.applied(), "claim applied");
+    let mut done = r.clone();
+    done.report_findings(ReportedFindings::capped(findings, 1));
+    done.finish(RunStatus::Completed, finished, None, Some("done".into()));
+    let mut after = s.clone();
+    after.record_finished_run(&mut done, finished);
+    let outcome = store
+        .finish_run(&done, r.version, &after, s.version)
+        .await?;
+    ensure!(outcome.applied(), "finish applied");
+    *s = after;
+    // What was stored never holds the engine's raw report.
+    done.reported = None;
+    Ok(done)
+}
+
+pub async fn findings_and_resolved_round_trip_and_listings_carry_only_the_summary(
+    store: Arc<dyn ScheduleStore>,
+) -> Result<()> {
+    let mut s = schedule("sch_f", "alice", at(1, 7, 0));
+    store.insert_schedule(&s).await?;
+    let a = reported("Spray from 203.0.113.7", "203.0.113.7", Severity::High);
+    let b = reported("Odd sign-in", "198.51.100.2", Severity::Low);
+    let c = reported("New admin", "carol@contoso.com", Severity::Critical);
+    let first = complete_with(
+        &*store,
+        &mut s,
+        at(1, 8, 0),
+        at(1, 8, 5),
+        vec![a, b.clone()],
+    )
+    .await?;
+    let second = complete_with(&*store, &mut s, at(2, 8, 0), at(2, 8, 5), vec![b, c]).await?;
+
+    let summary = second
+        .findings_summary
+        .context("a completed run has a summary")?;
+    assert_eq!(
+        (
+            summary.total,
+            summary.new,
+            summary.ongoing,
+            summary.resolved,
+            summary.max_severity,
+            summary.skipped
+        ),
+        (2, 1, 1, 1, Some(Severity::Critical), 1)
+    );
+    assert_eq!(second.resolved.len(), 1);
+    assert_eq!(second.resolved[0].last_seen_at, at(1, 8, 5));
+    assert_eq!(stored_run(&*store, &first).await?, Some(first.clone()));
+    assert_eq!(stored_run(&*store, &second).await?, Some(second.clone()));
+    // The outbox gets whole runs; listings leave the lists out and keep the summary.
+    let to_notify = store
+        .runs_with_work(WorkKind::Notify, at(2, 9, 0), 10)
+        .await?;
+    assert_eq!(to_notify, [first.clone(), second.clone()]);
+    let listed = store.list_runs(&s.id, 10, None).await?;
+    assert_eq!(
+        listed,
+        [
+            second.clone().without_findings(),
+            first.clone().without_findings()
+        ]
+    );
+    assert_eq!(listed[0].findings_summary, Some(summary));
+    // The schedule keeps the latest summary and the baseline of the latest completed run.
+    let stored = stored_schedule(&*store, &s.id).await?;
+    assert_eq!(stored, s);
+    assert_eq!(stored.findings_summary, Some(summary));
+    assert_eq!(stored.findings_baseline.map(|b| b.findings.len()), Some(2));
+    // A later write of the run (the outbox clearing its mark) keeps its findings.
+    let mut notified = second.clone();
+    notified.notified();
+    assert!(store.update_run(&notified, second.version).await?.applied());
+    assert_eq!(stored_run(&*store, &second).await?, Some(notified));
+    Ok(())
+}
+
+pub async fn a_run_with_200_findings_of_maximum_size_is_written_whole(
+    store: Arc<dyn ScheduleStore>,
+) -> Result<()> {
+    use shared::domain::findings::{
+        MAX_DESCRIPTION_CHARS, MAX_ENGINE_ID_CHARS, MAX_ENTITIES, MAX_ENTITY_TYPE_CHARS,
+        MAX_ENTITY_VALUE_CHARS, MAX_FINDINGS, MAX_TECHNIQUES, MAX_TITLE_CHARS,
+    };
+    // Four-byte characters everywhere: the largest a bounded finding can be.
+    let wide = |n: usize| "𝔸".repeat(n + 10);
+    let biggest = |i: usize| {
+        ReportedFinding::bounded(
+            &format!("{i} {}", wide(MAX_TITLE_CHARS)),
+            Severity::Critical,
+            Some(&wide(MAX_DESCRIPTION_CHARS)),
+            (0..MAX_ENTITIES + 5).map(|e| Entity {
+                kind: Some(wide(MAX_ENTITY_TYPE_CHARS)),
+                value: format!("{i}-{e}-{}", wide(MAX_ENTITY_VALUE_CHARS)),
+            }),
+            (0..MAX_TECHNIQUES + 5).map(|t| format!("T{:04}.{:03}", 1000 + t, i % 1000)),
+            Some(&wide(MAX_ENGINE_ID_CHARS)),
+        )
+        .expect("titled")
+    };
+    let mut s = schedule("sch_max", "alice", at(1, 7, 0));
+    store.insert_schedule(&s).await?;
+    let first: Vec<_> = (0..MAX_FINDINGS).map(biggest).collect();
+    let one = complete_with(&*store, &mut s, at(1, 8, 0), at(1, 8, 5), first).await?;
+    assert_eq!(one.findings.len(), MAX_FINDINGS);
+    let json = serde_json::to_string(&one.findings)?;
+    assert!(
+        json.len() > 2_000_000,
+        "the fixture is as large as findings get: {} bytes",
+        json.len()
+    );
+    assert_eq!(stored_run(&*store, &one).await?, Some(one.clone()));
+
+    // The next run finds 200 other findings: 200 new and all 200 of the first resolved, with the schedule's
+    // baseline at its largest too.
+    let second: Vec<_> = (MAX_FINDINGS..2 * MAX_FINDINGS).map(biggest).collect();
+    let two = complete_with(&*store, &mut s, at(2, 8, 0), at(2, 8, 5), second).await?;
+    assert_eq!(
+        (two.findings.len(), two.resolved.len()),
+        (MAX_FINDINGS, MAX_FINDINGS)
+    );
+    assert_eq!(stored_run(&*store, &two).await?, Some(two.clone()));
+    assert_eq!(stored_schedule(&*store, &s.id).await?, s);
     Ok(())
 }

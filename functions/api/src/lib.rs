@@ -34,7 +34,8 @@ use shared::services::schedules::{
     ValidateRequest,
 };
 use shared::services::{
-    ListQuery, NewSchedule, PageQuery, Preview, ReasonBody, RunView, SchedulePatch, ScheduleView,
+    ListQuery, NewSchedule, PageQuery, Preview, ReasonBody, RunDetail, RunView, SchedulePatch,
+    ScheduleView,
     Services,
 };
 use std::collections::HashMap;
@@ -67,6 +68,7 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(run_now))
         .routes(routes!(list_runs))
         .routes(routes!(history::schedule_history))
+        .routes(routes!(get_run))
         .routes(routes!(preview_schedule))
         .routes(routes!(list_notifications));
     let (api, api_doc) = api.split_for_parts();
@@ -636,6 +638,26 @@ async fn list_runs(
     }))
 }
 
+/// One run in full
+///
+/// The run with its findings (each `new` or `ongoing` since the schedule's previous completed run, with
+/// `first_seen_at`) and the findings it no longer reports (`resolved`, with `last_seen_at`).
+#[utoipa::path(get, path = "/schedules/{id}/runs/{run_id}", tag = "runs", params(ScheduleIdParam, RunIdParam),
+    responses(
+        (status = 200, description = "The run, with its findings", body = RunDetail),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, description = "No such schedule or run, or not the caller's", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
+async fn get_run(
+    State(s): State<AppState>,
+    CallerExt(caller): CallerExt,
+    Path((id, run_id)): Path<(String, String)>,
+) -> Result<Json<RunDetail>, ApiError> {
+    let run = s.services.get_run(&caller, &id, &run_id).await?;
+    Ok(Json(s.services.run_detail(run)))
+}
+
 /// Next run times of a schedule
 #[utoipa::path(get, path = "/schedules/{id}/preview", tag = "schedules", params(ScheduleIdParam, PreviewParams),
     responses(
@@ -705,6 +727,14 @@ async fn list_notifications(
 struct ScheduleIdParam {
     /// A schedule id, `sch_<ULID>`.
     id: String,
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct RunIdParam {
+    /// A run id, as `GET /schedules/{id}/runs` lists it.
+    run_id: String,
 }
 
 /// Liveness

@@ -535,6 +535,7 @@ async fn every_route_the_router_serves_is_in_the_document_with_its_responses() {
         (Method::POST, "/api/v1/schedules/{id}/resume", None),
         (Method::POST, "/api/v1/schedules/{id}/run", None),
         (Method::GET, "/api/v1/schedules/{id}/runs", None),
+        (Method::GET, "/api/v1/schedules/{id}/runs/{run_id}", None),
         (Method::GET, "/api/v1/schedules/{id}/preview", None),
         (Method::GET, "/api/v1/notifications", None),
         (Method::GET, "/api/v1/schedules/{id}/history", None),
@@ -825,4 +826,93 @@ async fn pause_takes_an_optional_reason_and_the_history_lists_every_change() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn notify_on_is_set_shown_and_checked_and_one_run_reads_in_full() {
+    let app = app();
+    let mut body: Value = serde_json::from_str(&new_schedule()).unwrap();
+    body["notify_on"] = json!("new_findings");
+    let (status, created) = call(
+        &app,
+        Some(ALICE),
+        Method::POST,
+        "/api/v1/schedules",
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["notify_on"], "new_findings");
+    assert!(created.get("findings_baseline").is_none(), "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let uri = format!("/api/v1/schedules/{id}");
+
+    let (status, patched) = call(
+        &app,
+        Some(ALICE),
+        Method::PATCH,
+        &uri,
+        Some(json!({"notify_on": "failures"}).to_string()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["notify_on"], "failures");
+    for (method, uri) in [
+        (Method::PATCH, uri.clone()),
+        (Method::POST, "/api/v1/schedules".into()),
+    ] {
+        let mut bad: Value = serde_json::from_str(&new_schedule()).unwrap();
+        bad["notify_on"] = json!("always");
+        let sent = if method == Method::PATCH {
+            json!({"notify_on": "always"})
+        } else {
+            bad
+        };
+        let (status, answer) = call(
+            &app,
+            Some(ALICE),
+            method.clone(),
+            &uri,
+            Some(sent.to_string()),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{method}: {answer}"
+        );
+        assert_eq!(
+            answer["detail"][0]["loc"],
+            json!(["body", "notify_on"]),
+            "{answer}"
+        );
+    }
+    let (_, still) = call(&app, Some(ALICE), Method::GET, &uri, None).await;
+    assert_eq!(
+        still["notify_on"], "failures",
+        "a refused edit writes nothing"
+    );
+
+    // One run in full; another user's run is not found, nor is an unknown run.
+    let (_, ran) = call(&app, Some(ALICE), Method::POST, &format!("{uri}/run"), None).await;
+    let run_uri = format!("{uri}/runs/{}", ran["run_id"].as_str().unwrap());
+    let (status, run) = call(&app, Some(ALICE), Method::GET, &run_uri, None).await;
+    assert_eq!(status, StatusCode::OK, "{run}");
+    assert_eq!(
+        (run["findings"].clone(), run["resolved"].clone()),
+        (json!([]), json!([]))
+    );
+    assert_eq!(run["run_id"], ran["run_id"]);
+    let (status, _) = call(&app, Some(BOB), Method::GET, &run_uri, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, missing) = call(
+        &app,
+        Some(ALICE),
+        Method::GET,
+        &format!("{uri}/runs/run_nope"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+    assert!(missing["detail"].as_str().unwrap().contains("run_nope"));
 }

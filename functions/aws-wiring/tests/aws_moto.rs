@@ -51,6 +51,11 @@ fn notification(event: NotificationEvent) -> Notification {
             .then_some(DisabledReason::RepeatedFailures { failures: 5 }),
         link: "/api/v1/schedules/sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY/runs".into(),
         created_at: at + chrono::Duration::seconds(96),
+        findings_summary: None,
+        new_findings: None,
+        max_severity: None,
+        findings: Vec::new(),
+        resolved: Vec::new(),
     }
 }
 
@@ -293,5 +298,139 @@ async fn the_engine_credential_comes_from_secrets_manager_or_ssm() -> Result<()>
     .await
     .unwrap_err();
     assert!(missing.to_string().contains("cannot read"), "{missing}");
+    Ok(())
+}
+
+/// Three completed runs of one schedule with `notify_on: new_findings`, findings {A, B} → {A reworded, B} →
+/// {B, C}, through the real outbox into SNS on moto: a subscription filtered on `new_findings > 0` receives the
+/// first (everything is new) and the third (C), never the repeat; one filtered on new high or critical findings
+/// receives only the third.
+#[tokio::test]
+async fn a_filter_policy_on_new_findings_receives_only_runs_with_something_new() -> Result<()> {
+    use shared::adapters::memory::{
+        FixedClock, MemoryScheduleStore, ScriptedEngine, analyst, daily_schedule,
+    };
+    use shared::domain::findings::Entity;
+    use shared::domain::{NotifyOn, ReportedFinding, ReportedFindings, RunRetention, Severity};
+    use shared::ports::{Clock, SessionState};
+    use std::sync::Arc;
+
+    let sdk = sdk().await?;
+    let (sns, sqs) = (
+        aws_sdk_sns::Client::new(&sdk),
+        aws_sdk_sqs::Client::new(&sdk),
+    );
+    let topic = topic(&sns, "findings").await?;
+    let anything_new = queue(&sqs, "anything-new").await?;
+    let on_call = queue(&sqs, "on-call").await?;
+    subscribe(
+        &sns,
+        &topic,
+        &anything_new,
+        true,
+        Some(r#"{"new_findings": [{"numeric": [">", 0]}]}"#),
+    )
+    .await?;
+    subscribe(
+        &sns,
+        &topic,
+        &on_call,
+        true,
+        Some(r#"{"new_findings": [{"numeric": [">", 0]}], "max_severity": ["high", "critical"]}"#),
+    )
+    .await?;
+
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 6, 1, 7, 0, 0).unwrap(),
+    ));
+    let engine = Arc::new(ScriptedEngine::new());
+    let services = shared::services::Services::new(
+        Arc::new(MemoryScheduleStore::new(RunRetention::default())),
+        engine.clone(),
+        Arc::new(SnsNotifier::new(sns.clone(), &topic, SnsFormat::Text)),
+        clock.clone(),
+        shared::config::ServiceConfig::default(),
+    );
+    let alice = analyst("alice");
+    let mut input = daily_schedule("Spray watch", "08:00");
+    input.notify_on = Some(NotifyOn::NewFindings);
+    let id = services
+        .create_schedule(&alice, input)
+        .await?
+        .schedule
+        .id
+        .to_string();
+    let finding = |title: &str, entity: &str, severity| {
+        ReportedFinding::bounded(
+            title,
+            severity,
+            None,
+            [Entity {
+                kind: None,
+                value: entity.into(),
+            }],
+            [],
+            None,
+        )
+        .context("a titled finding")
+    };
+    let a = finding("Spray from 203.0.113.7", "203.0.113.7", Severity::Low)?;
+    let a_reworded = finding(
+        "Password spraying by 203.0.113.7",
+        "203.0.113.7",
+        Severity::Low,
+    )?;
+    let b = finding("Odd sign-in for bob", "bob@contoso.com", Severity::Low)?;
+    let c = finding(
+        "New global admin carol",
+        "carol@contoso.com",
+        Severity::Critical,
+    )?;
+    let mut sent = Vec::new();
+    for findings in [vec![a, b.clone()], vec![a_reworded, b.clone()], vec![b, c]] {
+        let run = services.run_now(&alice, &id).await?;
+        engine.set_session(
+            run.session_id.as_deref().context("started")?,
+            Ok(SessionState::Completed {
+                summary: None,
+                finished_at: None,
+                findings: ReportedFindings::capped(findings, 0),
+            }),
+        );
+        clock.advance(chrono::Duration::minutes(10));
+        sent.push(
+            services
+                .check_runs(clock.now(), None)
+                .await?
+                .notifications_sent,
+        );
+        clock.advance(chrono::Duration::hours(1));
+    }
+    assert_eq!(sent, [1, 0, 1], "the repeat is not published at all");
+
+    let got = drain(&sqs, &anything_new).await?;
+    ensure!(
+        got.len() == 2,
+        "expected the first and the third, got {got:?}"
+    );
+    let third = got[1].body().context("no body")?;
+    assert!(
+        third.contains("1 new · 1 resolved · 1 ongoing — highest severity: critical"),
+        "{third}"
+    );
+    assert!(third.contains("New global admin carol"), "{third}");
+    let attrs = got[1]
+        .message_attributes()
+        .context("raw delivery keeps attributes")?;
+    let new = attrs
+        .get("new_findings")
+        .context("new_findings attribute")?;
+    assert_eq!((new.data_type(), new.string_value()), ("Number", Some("1")));
+    let on_call = drain(&sqs, &on_call).await?;
+    ensure!(
+        on_call.len() == 1,
+        "only the run with a new critical finding, got {on_call:?}"
+    );
+    assert_eq!(on_call[0].body(), got[1].body());
     Ok(())
 }

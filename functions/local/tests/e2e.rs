@@ -591,3 +591,286 @@ async fn metrics_health_and_readiness_over_http() -> Result<()> {
     );
     runner.stop().await
 }
+
+/// A scripted engine on loopback for the findings story: session `n` (in start order) completes at once with the
+/// `n`th document; `POST /webhook` records the local runner's webhook posts.
+struct ScriptedFindingsEngine {
+    base: String,
+    webhook_texts: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ScriptedFindingsEngine {
+    async fn start(sessions: Vec<Value>) -> Result<Self> {
+        use axum::extract::{Path as UrlPath, State};
+        use axum::routing::{get, post};
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone)]
+        struct Script {
+            sessions: Arc<Vec<Value>>,
+            started: Arc<Mutex<usize>>,
+            texts: Arc<Mutex<Vec<String>>>,
+        }
+        let script = Script {
+            sessions: Arc::new(sessions),
+            started: Arc::default(),
+            texts: Arc::default(),
+        };
+        let texts = Arc::clone(&script.texts);
+        let router = axum::Router::new()
+            .route(
+                "/api/v1/investigations/start",
+                post(|State(s): State<Script>| async move {
+                    let mut started = s.started.lock().expect("lock");
+                    *started += 1;
+                    axum::Json(
+                        json!({"session_id": format!("ses_{}", *started - 1), "status": "active"}),
+                    )
+                }),
+            )
+            .route(
+                "/api/v1/sessions/{id}",
+                get(
+                    |State(s): State<Script>, UrlPath(id): UrlPath<String>| async move {
+                        let n: usize = id.trim_start_matches("ses_").parse().unwrap_or(usize::MAX);
+                        match s.sessions.get(n) {
+                            Some(doc) => (StatusCode::OK, axum::Json(doc.clone())),
+                            None => (
+                                StatusCode::NOT_FOUND,
+                                axum::Json(json!({"detail": "no such session"})),
+                            ),
+                        }
+                    },
+                ),
+            )
+            .route(
+                "/webhook",
+                post(
+                    |State(s): State<Script>, axum::Json(body): axum::Json<Value>| async move {
+                        let text = body["text"].as_str().unwrap_or_default().to_owned();
+                        s.texts.lock().expect("lock").push(text);
+                        StatusCode::OK
+                    },
+                ),
+            )
+            .with_state(script);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Ok(Self {
+            base,
+            webhook_texts: texts,
+            task,
+        })
+    }
+
+    fn webhook_texts(&self) -> Vec<String> {
+        self.webhook_texts.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for ScriptedFindingsEngine {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[tokio::test]
+async fn new_findings_notify_once_and_a_repeat_stays_quiet() -> Result<()> {
+    // Three sessions of one schedule, findings {A, B} → {A reworded, B} → {B, C}, in the three placements and
+    // with the aliases engines use.
+    let a = json!({"title": "Password spray from 203.0.113.7", "severity": "high",
+                   "entities": ["203.0.113.7"], "mitre_techniques": ["T1110.003"]});
+    let a_reworded = json!({"name": "Spraying seen again from 203.0.113.7", "severity": "High",
+                            "iocs": [{"type": "ip", "value": "203.0.113.7"}], "techniques": [{"id": "t1110.003"}]});
+    let b = json!({"title": "Sign-in from a new country for bob@contoso.com", "severity": "medium",
+                   "indicators": ["bob@contoso.com"]});
+    let c = json!({"title": "New global admin: carol@contoso.com", "severity": "critical",
+                   "entities": [{"type": "account", "value": "carol@contoso.com"}], "mitre": "T1098"});
+    let engine = ScriptedFindingsEngine::start(vec![
+        json!({"status": "completed", "summary": "two findings", "findings": [a, b]}),
+        json!({"status": "completed", "report": {"summary": "the same two", "findings": [a_reworded, b]}}),
+        json!({"status": "completed", "result": {"summary": "one new", "findings": [b, c]}}),
+    ])
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let app = Runner::start_with(
+        dir.path(),
+        &[
+            ("ENGINE_URL", engine.base.clone()),
+            ("WEBHOOK_URL", format!("{}/webhook", engine.base)),
+        ],
+    )
+    .await?;
+    let mut body = daily("Spray watch", QUERY);
+    body["notify_on"] = json!("new_findings");
+    let (status, created) = app
+        .call(ALICE, "POST", "/api/v1/schedules", Some(body))
+        .await?;
+    ensure!(status == StatusCode::CREATED, "{created}");
+    assert_eq!(created["notify_on"], "new_findings");
+    let id = created["id"].as_str().context("id")?.to_owned();
+
+    let mut finished = Vec::new();
+    for n in 0..3 {
+        let (status, run) = app
+            .call(ALICE, "POST", &format!("/api/v1/schedules/{id}/run"), None)
+            .await?;
+        ensure!(status == StatusCode::ACCEPTED, "{run}");
+        let run_id = run["run_id"].as_str().context("run id")?.to_owned();
+        // Completed, and its notification decided (sent, or suppressed with a reason).
+        let runs = app
+            .wait_for(
+                ALICE,
+                &format!("/api/v1/schedules/{id}/runs"),
+                "the run to finish",
+                |v| {
+                    v["items"][0]["run_id"] == run_id.as_str()
+                        && v["items"][0]["status"] == "completed"
+                        && v["items"][0]["notification"].is_object()
+                },
+            )
+            .await?;
+        assert!(
+            runs["items"][0].get("findings").is_none(),
+            "listings carry the summary only"
+        );
+        let (status, detail) = app
+            .call(
+                ALICE,
+                "GET",
+                &format!("/api/v1/schedules/{id}/runs/{run_id}"),
+                None,
+            )
+            .await?;
+        ensure!(status == StatusCode::OK, "{detail}");
+        if n == 0 {
+            app.wait_for(
+                ALICE,
+                "/api/v1/notifications",
+                "the first notification",
+                |v| v["total"] == 1,
+            )
+            .await?;
+        }
+        finished.push(detail);
+    }
+
+    // The first run: both new; notified.
+    assert_eq!(finished[0]["findings_summary"]["new"], 2, "{}", finished[0]);
+    assert_eq!(finished[0]["notification"], json!({"sent": true}));
+    // The second: the same two (one reworded, other aliases): nothing new, so no notification.
+    let second = &finished[1];
+    assert_eq!(
+        (
+            second["findings_summary"]["new"].clone(),
+            second["findings_summary"]["ongoing"].clone()
+        ),
+        (json!(0), json!(2)),
+        "{second}"
+    );
+    assert!(
+        second["findings"]
+            .as_array()
+            .context("findings")?
+            .iter()
+            .all(|f| f["status"] == "ongoing")
+    );
+    assert_eq!(
+        second["notification"],
+        json!({"sent": false, "reason": "no new findings"})
+    );
+    // The third: C new, A resolved, B ongoing since the first run.
+    let third = &finished[2];
+    let summary = &third["findings_summary"];
+    assert_eq!(
+        (
+            summary["new"].clone(),
+            summary["ongoing"].clone(),
+            summary["resolved"].clone(),
+            summary["max_severity"].clone()
+        ),
+        (json!(1), json!(1), json!(1), json!("critical")),
+        "{third}"
+    );
+    let statuses: Vec<(&str, &str)> = third["findings"]
+        .as_array()
+        .context("findings")?
+        .iter()
+        .map(|f| {
+            (
+                f["title"].as_str().unwrap_or(""),
+                f["status"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("Sign-in from a new country for bob@contoso.com", "ongoing"),
+            ("New global admin: carol@contoso.com", "new")
+        ]
+    );
+    assert_eq!(
+        third["findings"][0]["first_seen_at"],
+        finished[0]["finished_at"]
+    );
+    assert_eq!(
+        third["resolved"][0]["title"],
+        "Spraying seen again from 203.0.113.7"
+    );
+    assert_eq!(third["resolved"][0]["last_seen_at"], second["finished_at"]);
+
+    // Stored notifications and the webhook: the first and the third only; the third names C new and A resolved.
+    let notes = app
+        .wait_for(
+            ALICE,
+            "/api/v1/notifications",
+            "the third notification",
+            |v| v["total"] == 2,
+        )
+        .await?;
+    let latest = &notes["items"][0];
+    assert_eq!(latest["run_id"], third["run_id"]);
+    assert_eq!(
+        (
+            latest["new_findings"].clone(),
+            latest["max_severity"].clone()
+        ),
+        (json!(1), json!("critical"))
+    );
+    assert_eq!(
+        latest["findings"][0]["title"],
+        "New global admin: carol@contoso.com"
+    );
+    let deadline = Instant::now() + WAIT;
+    while engine.webhook_texts().len() < 2 {
+        ensure!(
+            Instant::now() < deadline,
+            "webhook posts: {:?}",
+            engine.webhook_texts()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let texts = engine.webhook_texts();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    let text = &texts[1];
+    assert!(
+        text.contains("Findings: 1 new · 1 resolved · 1 ongoing — highest severity: critical"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- [critical] New global admin: carol@contoso.com — carol@contoso.com"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Resolved:\n- [high] Spraying seen again from 203.0.113.7"),
+        "{text}"
+    );
+    // The schedule list shows the latest summary.
+    let (_, list) = app.call(ALICE, "GET", "/api/v1/schedules", None).await?;
+    assert_eq!(list["items"][0]["findings_summary"], *summary);
+    app.stop().await
+}

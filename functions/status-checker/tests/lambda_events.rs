@@ -88,6 +88,7 @@ async fn dispatch_then_check_completes_and_notifies() -> Result<()> {
         Ok(SessionState::Completed {
             summary: Some("2 risky sign-ins".into()),
             finished_at: None,
+            findings: Default::default(),
         }),
     );
     clock.advance(Duration::minutes(5));
@@ -127,6 +128,7 @@ async fn cargo_lambdas_deadline_still_polls_under_max_tick_with_one_warning() ->
         Ok(SessionState::Completed {
             summary: None,
             finished_at: None,
+            findings: Default::default(),
         }),
     );
     let mut e = tick()?;

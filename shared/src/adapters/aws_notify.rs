@@ -12,9 +12,12 @@
 //! - the **chat topic** ([`SnsFormat::Chatbot`]): body = an AWS Chatbot custom notification (JSON, `version 1.0`,
 //!   `source custom`, `client-markdown`), which Chatbot renders in Slack or Teams.
 //!
-//! Message attributes on both (all `String`): `event` (`investigation-completed`, `investigation-failed`,
-//! `schedule-disabled`), `status` (the run status), `owner`, `schedule_id`. A subscriber that only wants failures
-//! sets the filter policy `{"event": ["investigation-failed", "schedule-disabled"]}` on its subscription.
+//! Message attributes on both: `event` (`investigation-completed`, `investigation-failed`,
+//! `schedule-disabled`), `status` (the run status), `owner`, `schedule_id` (all `String`), and on completed runs
+//! `new_findings` (`Number`) and `max_severity` (`String`: `informational`…`critical`, or `none`). A subscriber
+//! that only wants failures sets the filter policy `{"event": ["investigation-failed", "schedule-disabled"]}`;
+//! an on-call channel that wants new high or critical findings sets
+//! `{"new_findings": [{"numeric": [">", 0]}], "max_severity": ["high", "critical"]}`.
 //!
 //! # EventBridge
 //! `PutEvents` on a named bus, `Source` [`EVENT_SOURCE`], one `DetailType` per event ([`detail_type`]), `Detail` =
@@ -92,7 +95,7 @@ impl Notifier for SnsNotifier {
             .message(message);
         for (name, value) in message_attributes(n) {
             let value = MessageAttributeValue::builder()
-                .data_type("String")
+                .data_type(attribute_type(name))
                 .string_value(value)
                 .build()
                 .map_err(|e| NotifyError::caused(format!("SNS message attribute {name}"), e))?;
@@ -106,14 +109,30 @@ impl Notifier for SnsNotifier {
     }
 }
 
-/// The attributes every SNS message carries, for subscription filter policies.
+/// The attributes every SNS message carries, for subscription filter policies (completed runs also say how many
+/// findings are new and the highest severity).
 pub fn message_attributes(n: &Notification) -> Vec<(&'static str, String)> {
-    vec![
+    let mut attributes = vec![
         ("event", n.event.as_str().to_owned()),
         ("status", n.status.as_str().to_owned()),
         ("owner", n.owner.clone()),
         ("schedule_id", n.schedule_id.to_string()),
-    ]
+    ];
+    if let Some(new) = n.new_findings {
+        attributes.push(("new_findings", new.to_string()));
+    }
+    if let Some(severity) = &n.max_severity {
+        attributes.push(("max_severity", severity.clone()));
+    }
+    attributes
+}
+
+/// The SNS data type of an attribute: `new_findings` is a `Number` (numeric filter policies), the rest `String`.
+pub fn attribute_type(name: &str) -> &'static str {
+    match name {
+        "new_findings" => "Number",
+        _ => "String",
+    }
 }
 
 /// The email body: the readable text with a long summary cut short (the full one is behind the link).
@@ -178,6 +197,15 @@ pub fn chatbot_message(n: &Notification) -> Value {
     if let Some(reason) = &n.disabled_reason {
         lines.push(format!("*Reason:* {reason}"));
     }
+    if let Some(summary) = &n.findings_summary {
+        lines.push(format!("*Findings:* {}", summary.headline()));
+        for f in &n.findings {
+            lines.push(format!("• New: {}", f.line()));
+        }
+        for f in &n.resolved {
+            lines.push(format!("• Resolved: {}", f.line()));
+        }
+    }
     if let Some(s) = &n.summary {
         lines.push(format!(
             "*Summary:* {}",
@@ -210,6 +238,10 @@ pub fn chatbot_message(n: &Notification) -> Value {
         )),
     }
 
+    let keywords: Vec<&str> = [n.event.as_str(), n.status.as_str()]
+        .into_iter()
+        .chain(n.max_severity.as_deref())
+        .collect();
     json!({
         "version": "1.0",
         "source": "custom",
@@ -219,7 +251,7 @@ pub fn chatbot_message(n: &Notification) -> Value {
             "title": title,
             "description": description,
             "nextSteps": next_steps,
-            "keywords": [n.event.as_str(), n.status.as_str()],
+            "keywords": keywords,
         },
         "metadata": {
             // One Slack thread per schedule keeps a noisy schedule from flooding the channel.
@@ -236,6 +268,8 @@ pub fn chatbot_message(n: &Notification) -> Value {
                 "session_id": n.session_id,
                 "session_url": n.session_url,
                 "link": n.link,
+                "new_findings": n.new_findings,
+                "max_severity": n.max_severity,
             },
         },
     })
@@ -377,6 +411,11 @@ mod tests {
             summary: None,
             disabled_reason: None,
             link: "/api/v1/schedules/sch_1/runs".into(),
+            findings_summary: None,
+            new_findings: None,
+            max_severity: None,
+            findings: Vec::new(),
+            resolved: Vec::new(),
             created_at: now,
         };
         n.summary = Some("x".repeat(10_000));

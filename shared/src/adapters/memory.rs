@@ -299,7 +299,11 @@ impl ScheduleStore for MemoryScheduleStore {
             .collect();
         newest_first(&mut runs, run_key);
         let start = after.map_or(PageStart::Offset(0), |a| PageStart::After(a.clone()));
-        Ok(page(runs, limit, &start, run_key).items)
+        Ok(page(runs, limit, &start, run_key)
+            .items
+            .into_iter()
+            .map(Run::without_findings)
+            .collect())
     }
 
     async fn runs_with_work(
@@ -483,6 +487,7 @@ pub fn daily_schedule(name: &str, time: &str) -> crate::services::NewSchedule {
         day_of_month: None,
         cron_expression: None,
         timezone: Some("UTC".into()),
+        notify_on: None,
     }
 }
 

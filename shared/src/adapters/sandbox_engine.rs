@@ -2,8 +2,11 @@
 //! so the local product, the tests and the benchmarks exercise the real HTTP adapter without a real engine.
 //!
 //! It runs no investigation. A session becomes terminal `run_time` after it was started (decided lazily when it
-//! is read), and failures, `429`s and latency can be injected. Every session it reports says it is a sandbox:
+//! is read), with findings deterministic from its query and day (see [`findings`]), and failures, `429`s and
+//! latency can be injected. Every session it reports says it is a sandbox:
 //! `"sandbox": true`, `"engine": "sandbox"`, and summaries and errors start with `[sandbox]`.
+
+mod findings;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -210,10 +213,13 @@ impl Session {
                 // One sentence end: none after an ellipsis, no doubled full stop.
                 let query = query.trim_end_matches('.');
                 let stop = if query.ends_with('…') { "" } else { "." };
+                let found = findings::findings(&self.query, self.created_at);
                 doc["summary"] = json!(format!(
-                    "{SANDBOX_LABEL} Investigated: {query}{stop} 3 findings."
+                    "{SANDBOX_LABEL} Investigated: {query}{stop} {} findings.",
+                    found.len()
                 ));
-                doc["findings_count"] = json!(3);
+                doc["findings_count"] = json!(found.len());
+                doc["findings"] = Value::Array(found);
             }
         }
         doc

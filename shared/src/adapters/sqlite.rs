@@ -780,14 +780,16 @@ impl ScheduleStore for SqliteScheduleStore {
         let start = after.map_or(PageStart::Offset(0), |a| PageStart::After(a.clone()));
         let (page_clause, page_args) = page_clause("scheduled_for", "run_id", limit, &start);
         args.extend(page_args);
-        self.read(move |conn| {
-            query_items(
-                conn,
-                &format!("SELECT run_id, body FROM runs WHERE schedule_id = ? {page_clause}"),
-                rusqlite::params_from_iter(&args),
-            )
-        })
-        .await
+        let runs: Vec<Run> = self
+            .read(move |conn| {
+                query_items(
+                    conn,
+                    &format!("SELECT run_id, body FROM runs WHERE schedule_id = ? {page_clause}"),
+                    rusqlite::params_from_iter(&args),
+                )
+            })
+            .await?;
+        Ok(runs.into_iter().map(Run::without_findings).collect())
     }
 
     async fn runs_with_work(
@@ -894,6 +896,9 @@ mod tests {
             version: 1,
             pause_reason: None,
             audit: Default::default(),
+            notify_on: Default::default(),
+            findings_summary: None,
+            findings_baseline: None,
         }
     }
 
@@ -920,6 +925,11 @@ mod tests {
             work: work.map(|kind| Work::new(kind, scheduled_for)),
             disabled_schedule: None,
             version: 1,
+            reported: None,
+            findings: Vec::new(),
+            resolved: Vec::new(),
+            findings_summary: None,
+            notification: None,
         }
     }
 
@@ -944,6 +954,11 @@ mod tests {
             summary: None,
             disabled_reason: None,
             link: "/api/v1/schedules/sch_n/runs".into(),
+            findings_summary: None,
+            new_findings: None,
+            max_severity: None,
+            findings: Vec::new(),
+            resolved: Vec::new(),
             created_at,
         }
     }

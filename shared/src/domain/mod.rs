@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod findings;
 pub mod ids;
 pub mod notification;
 pub mod policy;
@@ -13,6 +14,10 @@ pub mod timing;
 
 pub use audit::{Actor, AuditAction, AuditEvent, FieldChange};
 pub use error::TransitionError;
+pub use findings::{
+    Finding, FindingStatus, FindingsSummary, NotifyOn, ReportedFinding, ReportedFindings,
+    ResolvedFinding, Severity,
+};
 pub use ids::{NotificationId, RunId, ScheduleId};
 pub use notification::{Notification, NotificationEvent};
 pub use policy::{DisabledReason, MAX_CONSECUTIVE_FAILURES};

@@ -1,6 +1,9 @@
 //! Notifications: what subscribers are told when a run finishes or a schedule is disabled. Every notification is
 //! stored per owner (the API lists them) and published through the [`crate::ports::Notifier`].
 
+use crate::domain::findings::{
+    Entity, Finding, FindingStatus, FindingsSummary, NOTIFIED_NEW_FINDINGS, Severity,
+};
 use crate::domain::ids::{NotificationId, RunId, ScheduleId};
 use crate::domain::policy::DisabledReason;
 use crate::domain::run::{Run, RunError, RunStatus, SessionUrlTemplate};
@@ -59,6 +62,75 @@ pub struct Notification {
     /// The API path of the run's schedule history.
     pub link: String,
     pub created_at: DateTime<Utc>,
+    /// For `investigation-completed`: the run's findings counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings_summary: Option<FindingsSummary>,
+    /// For `investigation-completed`: how many findings are new (also an SNS attribute and an EventBridge field,
+    /// so subscribers can route on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_findings: Option<u32>,
+    /// For `investigation-completed`: the highest severity found, `none` when nothing was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_severity: Option<String>,
+    /// For `investigation-completed`: up to five of the new findings, most severe first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<NotifiedFinding>,
+    /// For `investigation-completed`: up to five of the findings no longer reported (without entities).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolved: Vec<NotifiedFinding>,
+}
+
+/// The findings fields of a notification.
+#[derive(Default)]
+struct FindingsPart {
+    findings_summary: Option<FindingsSummary>,
+    new_findings: Option<u32>,
+    max_severity: Option<String>,
+    findings: Vec<NotifiedFinding>,
+    resolved: Vec<NotifiedFinding>,
+}
+
+/// A new finding as a notification names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct NotifiedFinding {
+    pub title: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub entities: Vec<Entity>,
+}
+
+impl NotifiedFinding {
+    /// Up to [`NOTIFIED_NEW_FINDINGS`] of `findings`' new ones, most severe first (then in the engine's order).
+    fn new_of(findings: &[Finding]) -> Vec<Self> {
+        let mut new: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.status == FindingStatus::New)
+            .collect();
+        new.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        new.into_iter()
+            .take(NOTIFIED_NEW_FINDINGS)
+            .map(|f| Self {
+                title: f.title.clone(),
+                severity: f.severity,
+                entities: f.entities.clone(),
+            })
+            .collect()
+    }
+
+    /// `[high] Password spray — 203.0.113.7, alice@contoso.com`
+    pub fn line(&self) -> String {
+        let entities: Vec<&str> = self.entities.iter().map(|e| e.value.as_str()).collect();
+        if entities.is_empty() {
+            format!("[{}] {}", self.severity, self.title)
+        } else {
+            format!(
+                "[{}] {} — {}",
+                self.severity,
+                self.title,
+                entities.join(", ")
+            )
+        }
+    }
 }
 
 impl Notification {
@@ -70,8 +142,12 @@ impl Notification {
         sessions: Option<&SessionUrlTemplate>,
     ) -> Vec<Self> {
         let mut events = Vec::new();
+        // `notify_on` may have suppressed a completion (recorded when the run finished); failures always notify.
+        let suppressed = run.notification.as_ref().is_some_and(|n| !n.sent);
         match run.status {
-            RunStatus::Completed => events.push(NotificationEvent::InvestigationCompleted),
+            RunStatus::Completed if !suppressed => {
+                events.push(NotificationEvent::InvestigationCompleted)
+            }
             RunStatus::Failed => events.push(NotificationEvent::InvestigationFailed),
             _ => {}
         }
@@ -80,29 +156,86 @@ impl Notification {
         }
         events
             .into_iter()
-            .map(|event| Self {
-                id: NotificationId::from(format!("ntf_{}_{}", run.run_id, event.as_str())),
-                event,
-                owner: run.owner.clone(),
-                schedule_id: run.schedule_id.clone(),
-                schedule_name: run.schedule_name.clone(),
-                run_id: run.run_id.clone(),
-                session_id: run.session_id.clone(),
-                session_url: run.session_url(sessions),
-                status: run.status,
-                scheduled_for: run.scheduled_for,
-                started_at: run.started_at,
-                finished_at: run.finished_at,
-                duration_ms: run.duration_ms,
-                error: run.error.clone(),
-                summary: run.summary.clone(),
-                disabled_reason: (event == NotificationEvent::ScheduleDisabled)
-                    .then(|| run.disabled_schedule.clone())
-                    .flatten(),
-                link: format!("/api/v1/schedules/{}/runs", run.schedule_id),
-                created_at: now,
+            .map(|event| {
+                let part = Self::findings_of(run, event);
+                Self {
+                    id: NotificationId::from(format!("ntf_{}_{}", run.run_id, event.as_str())),
+                    event,
+                    owner: run.owner.clone(),
+                    schedule_id: run.schedule_id.clone(),
+                    schedule_name: run.schedule_name.clone(),
+                    run_id: run.run_id.clone(),
+                    session_id: run.session_id.clone(),
+                    session_url: run.session_url(sessions),
+                    status: run.status,
+                    scheduled_for: run.scheduled_for,
+                    started_at: run.started_at,
+                    finished_at: run.finished_at,
+                    duration_ms: run.duration_ms,
+                    error: run.error.clone(),
+                    summary: run.summary.clone(),
+                    disabled_reason: (event == NotificationEvent::ScheduleDisabled)
+                        .then(|| run.disabled_schedule.clone())
+                        .flatten(),
+                    link: format!("/api/v1/schedules/{}/runs", run.schedule_id),
+                    created_at: now,
+                    findings_summary: part.findings_summary,
+                    new_findings: part.new_findings,
+                    max_severity: part.max_severity,
+                    findings: part.findings,
+                    resolved: part.resolved,
+                }
             })
             .collect()
+    }
+
+    /// The findings fields of `event` for `run`: only a completed run's notification has them.
+    fn findings_of(run: &Run, event: NotificationEvent) -> FindingsPart {
+        match (event, run.findings_summary) {
+            (NotificationEvent::InvestigationCompleted, Some(summary)) => FindingsPart {
+                findings_summary: Some(summary),
+                new_findings: Some(summary.new),
+                max_severity: Some(
+                    summary
+                        .max_severity
+                        .map_or("none", Severity::as_str)
+                        .to_owned(),
+                ),
+                findings: NotifiedFinding::new_of(&run.findings),
+                resolved: run
+                    .resolved
+                    .iter()
+                    .take(NOTIFIED_NEW_FINDINGS)
+                    .map(|r| NotifiedFinding {
+                        title: r.title.clone(),
+                        severity: r.severity,
+                        entities: Vec::new(),
+                    })
+                    .collect(),
+            },
+            _ => FindingsPart::default(),
+        }
+    }
+
+    /// The findings lines of a completed run's text: the counts, then the new findings by name.
+    fn findings_lines(&self) -> Vec<String> {
+        let Some(summary) = &self.findings_summary else {
+            return Vec::new();
+        };
+        let mut lines = vec![format!("Findings: {}", summary.headline())];
+        if !self.findings.is_empty() {
+            lines.push("New findings:".into());
+            lines.extend(self.findings.iter().map(|f| format!("- {}", f.line())));
+            let more = summary.new as usize - self.findings.len().min(summary.new as usize);
+            if more > 0 {
+                lines.push(format!("- and {more} more (see the run)"));
+            }
+        }
+        if !self.resolved.is_empty() {
+            lines.push("Resolved:".into());
+            lines.extend(self.resolved.iter().map(|f| format!("- {}", f.line())));
+        }
+        lines
     }
 
     /// A one-line subject, e.g. for an email or a chat message.
@@ -125,9 +258,10 @@ impl Notification {
         }
     }
 
-    /// A readable plain-text body.
+    /// A readable plain-text body: for a completed run, its findings counts and new findings come first.
     pub fn text(&self) -> String {
         let mut lines = vec![self.subject()];
+        lines.extend(self.findings_lines());
         lines.push(format!(
             "Schedule: {} ({})",
             self.schedule_name, self.schedule_id

@@ -1,5 +1,8 @@
 //! A run: one investigation started for one schedule occurrence (or by "run now"), from claim to outcome.
 
+use crate::domain::findings::{
+    Finding, FindingsSummary, NotificationOutcome, ReportedFindings, ResolvedFinding,
+};
 use crate::domain::ids::{RunId, ScheduleId};
 use crate::domain::policy::{DEFAULT_RUN_HISTORY, DisabledReason, MAX_CONSECUTIVE_FAILURES};
 use chrono::{DateTime, Utc};
@@ -225,6 +228,22 @@ pub struct Run {
     #[serde(default, deserialize_with = "disabled_schedule_compat")]
     pub disabled_schedule: Option<DisabledReason>,
     pub version: u64,
+    /// What the engine reported when the session completed, until finishing the run diffs it into `findings`.
+    /// Never stored.
+    #[serde(skip)]
+    pub reported: Option<ReportedFindings>,
+    /// A completed run's findings, each `new` or `ongoing` against the schedule's previous completed run.
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// The previous completed run's findings this run did not report.
+    #[serde(default)]
+    pub resolved: Vec<ResolvedFinding>,
+    /// Counts of the above; only completed runs have one.
+    #[serde(default)]
+    pub findings_summary: Option<FindingsSummary>,
+    /// Whether the run's notification went out, or why not (`notify_on` suppressed it).
+    #[serde(default)]
+    pub notification: Option<NotificationOutcome>,
 }
 
 /// The first transient start failure waits this long; each further one doubles it (up to 2^6 times).
@@ -262,6 +281,11 @@ impl Run {
             work: Some(Work::new(WorkKind::Start, lease_until)),
             disabled_schedule: None,
             version: 1,
+            reported: None,
+            findings: Vec::new(),
+            resolved: Vec::new(),
+            findings_summary: None,
+            notification: None,
         }
     }
 
@@ -373,10 +397,38 @@ impl Run {
         self.bump();
     }
 
+    /// The engine's session completed with these findings; finishing the run diffs them against the schedule's
+    /// previous completed run.
+    pub fn report_findings(&mut self, reported: ReportedFindings) {
+        self.reported = Some(reported);
+    }
+
     /// Its notifications are published: nothing left to do.
     pub fn notified(&mut self) {
         self.work = None;
+        if self.notification.is_none() {
+            self.notification = Some(NotificationOutcome {
+                sent: true,
+                reason: None,
+            });
+        }
         self.bump();
+    }
+
+    /// `notify_on` suppressed this completed run's notification: nothing is published, and the run says why.
+    pub fn suppress_notification(&mut self, reason: &str) {
+        self.work = None;
+        self.notification = Some(NotificationOutcome {
+            sent: false,
+            reason: Some(reason.to_owned()),
+        });
+    }
+
+    /// The run's findings lists left out (its summary kept): what run listings return.
+    pub fn without_findings(mut self) -> Self {
+        self.findings = Vec::new();
+        self.resolved = Vec::new();
+        self
     }
 
     /// Publishing failed: try again from `at`.

@@ -2,6 +2,7 @@
 
 use crate::domain::audit::{Actor, AuditAction, AuditEvent, FieldChange, PendingAudit};
 use crate::domain::error::TransitionError;
+use crate::domain::findings::{FindingsBaseline, FindingsSummary, NotifyOn};
 use crate::domain::ids::{RunId, ScheduleId};
 use crate::domain::policy::{DisabledReason, MAX_CONSECUTIVE_FAILURES};
 use crate::domain::run::{Run, RunError, RunErrorKind, RunStatus, RunSubject, Trigger};
@@ -130,6 +131,16 @@ pub struct Schedule {
     /// [`crate::domain::audit`]). Never stored with the schedule.
     #[serde(skip)]
     pub audit: PendingAudit,
+    /// When completed runs notify (failures and `schedule-disabled` always do).
+    #[serde(default)]
+    pub notify_on: NotifyOn,
+    /// The findings summary of the latest completed run, for the list view.
+    #[serde(default)]
+    pub findings_summary: Option<FindingsSummary>,
+    /// The latest completed run's findings, which the next completed run is diffed against. Stored, never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub findings_baseline: Option<FindingsBaseline>,
 }
 
 impl Schedule {
@@ -420,11 +431,36 @@ impl Schedule {
         if completed {
             self.status = ScheduleStatus::Completed;
         }
+        if run.status == RunStatus::Completed {
+            self.record_findings(run, finished_at);
+        }
         if !disabled {
             self.touch(now);
         }
         if completed {
             self.record(&Actor::System, AuditAction::Completed, Vec::new(), None);
+        }
+    }
+
+    /// Diffs a completed run's reported findings against the latest completed run's (the baseline), records the
+    /// outcome on the run, and decides with `notify_on` whether its completion notifies. The baseline moves to
+    /// this run unless a run that finished later already replaced it (finish writes can land out of order).
+    fn record_findings(&mut self, run: &mut Run, finished_at: DateTime<Utc>) {
+        let reported = run.reported.take().unwrap_or_default();
+        let baseline = self.findings_baseline.take().unwrap_or_default();
+        let diff = baseline.diff(&reported, finished_at);
+        let newer_known = baseline.finished_at.is_some_and(|t| t > finished_at);
+        self.findings_baseline = Some(if newer_known {
+            baseline
+        } else {
+            self.findings_summary = Some(diff.summary);
+            FindingsBaseline::after(&diff.findings, finished_at)
+        });
+        run.findings = diff.findings;
+        run.resolved = diff.resolved;
+        run.findings_summary = Some(diff.summary);
+        if let Err(reason) = self.notify_on.completed(&diff.summary) {
+            run.suppress_notification(reason);
         }
     }
 }
@@ -466,6 +502,7 @@ fn definition_changes(before: &Schedule, after: &Schedule) -> Vec<FieldChange> {
             text(&a.cron_expression),
         ),
         ("timezone", text(&b.timezone), text(&a.timezone)),
+        ("notify_on", text(&before.notify_on), text(&after.notify_on)),
         (
             "next_run_at",
             text(&before.next_run_at),

@@ -28,7 +28,7 @@ pub use schedules::{
     ListQuery, NewSchedule, PageQuery, Preview, ReasonBody, RunPage, SchedulePatch,
 };
 pub use status::CheckReport;
-pub use views::{RunView, ScheduleView};
+pub use views::{RunDetail, RunView, ScheduleView};
 
 /// The use cases with the ports they run on. Cheap to clone (everything is behind `Arc`).
 #[derive(Clone)]
@@ -60,6 +60,11 @@ impl Services {
     /// A run as the API shows it, its session linked when `SESSION_URL_TEMPLATE` is configured.
     pub fn run_view(&self, run: crate::domain::Run) -> RunView {
         RunView::of(run, self.config.session_url.as_ref())
+    }
+
+    /// A run in full (with its findings) as the API shows it.
+    pub fn run_detail(&self, run: crate::domain::Run) -> RunDetail {
+        RunDetail::of(run, self.config.session_url.as_ref())
     }
 
     pub fn config(&self) -> &ServiceConfig {

@@ -7,7 +7,9 @@ use super::views::ScheduleView;
 use crate::domain::audit::REASON_MAX;
 use crate::domain::specificity::{QueryValidation, validate_query};
 use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
-use crate::domain::{Caller, Notification, Role, Run, Schedule, ScheduleId, ScheduleStatus};
+use crate::domain::{
+    Caller, Notification, NotifyOn, Role, Run, RunId, Schedule, ScheduleId, ScheduleStatus,
+};
 use crate::ports::{Page, PageStart, ScheduleFilter, WriteOutcome};
 use crate::{FieldError, ServiceError};
 use chrono::{DateTime, Utc};
@@ -57,6 +59,10 @@ pub struct NewSchedule {
     #[serde(default)]
     #[schema(example = "Europe/Berlin")]
     pub timezone: Option<String>,
+    /// When completed runs notify: `every_run` (default), `findings`, `new_findings` or `failures`. Failures
+    /// and `schedule-disabled` always notify.
+    #[serde(default)]
+    pub notify_on: Option<NotifyOn>,
 }
 
 /// `PATCH /api/v1/schedules/{id}`: absent fields stay as they are.
@@ -79,6 +85,8 @@ pub struct SchedulePatch {
     pub day_of_month: Option<DayOfMonth>,
     pub cron_expression: Option<String>,
     pub timezone: Option<String>,
+    /// `every_run`, `findings`, `new_findings` or `failures`.
+    pub notify_on: Option<NotifyOn>,
 }
 
 impl SchedulePatch {
@@ -352,6 +360,9 @@ impl Services {
             version: 1,
             pause_reason: None,
             audit: Default::default(),
+            notify_on: input.notify_on.unwrap_or_default(),
+            findings_summary: None,
+            findings_baseline: None,
         };
         let mut schedule = schedule;
         schedule.created(&caller.actor());
@@ -428,6 +439,9 @@ impl Services {
                 }
                 if let Some(v) = p.persona {
                     s.persona = v;
+                }
+                if let Some(v) = p.notify_on {
+                    s.notify_on = v;
                 }
                 let mut errors = Vec::new();
                 self.check_definition(
@@ -635,6 +649,20 @@ impl Services {
             .await?;
         let (items, next_cursor) = page.page(items, |r| (r.scheduled_for, r.run_id.to_string()));
         Ok(RunPage { items, next_cursor })
+    }
+
+    /// One run of a visible schedule, with its findings; another user's run is not found, as their schedule is not.
+    pub async fn get_run(
+        &self,
+        caller: &Caller,
+        id: &str,
+        run_id: &str,
+    ) -> Result<Run, ServiceError> {
+        let schedule = self.visible(caller, id).await?;
+        self.store
+            .get_run(&schedule.id, &RunId::from(run_id))
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("run {run_id} not found")))
     }
 
     pub async fn preview_schedule(

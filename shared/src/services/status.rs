@@ -112,8 +112,11 @@ impl Services {
             Ok(SessionState::Completed {
                 summary,
                 finished_at,
+                findings,
             }) => {
                 let at = finished_at.filter(|t| *t <= now).unwrap_or(now);
+                let mut run = run;
+                run.report_findings(findings);
                 self.finished(
                     run,
                     RunStatus::Completed,

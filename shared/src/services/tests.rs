@@ -456,6 +456,7 @@ async fn a_completed_run_records_duration_summary_and_notifies() -> R {
         Ok(SessionState::Completed {
             summary: Some("3 IPs over threshold".into()),
             finished_at: None,
+            findings: Default::default(),
         }),
     );
     w.clock.advance(Duration::minutes(5));
@@ -566,6 +567,7 @@ async fn a_completed_run_resets_the_failure_counter() -> R {
             SessionState::Completed {
                 summary: None,
                 finished_at: None,
+                findings: Default::default(),
             }
         } else {
             SessionState::Failed {
@@ -607,6 +609,7 @@ async fn a_once_schedule_completes_after_its_run() -> R {
         Ok(SessionState::Completed {
             summary: None,
             finished_at: None,
+            findings: Default::default(),
         }),
     );
     w.clock.advance(Duration::minutes(5));
@@ -790,6 +793,7 @@ async fn runs_and_notifications_link_their_session_when_a_template_is_configured
         Ok(SessionState::Completed {
             summary: None,
             finished_at: None,
+            findings: Default::default(),
         }),
     );
     w.services.check_runs(w.now(), None).await?;
@@ -906,5 +910,172 @@ async fn a_schedule_whose_stored_definition_no_longer_parses_is_disabled_once_an
     assert_eq!(resumed.disabled_reason, None);
     // 08:00 CEST = 06:00Z; it is 08:01Z, so tomorrow's.
     assert_eq!(resumed.next_run_at, Some(at(2026, 6, 2, 6, 0)));
+    Ok(())
+}
+
+/// A finding as an engine reports it: `entity` identifies it, the title is free wording.
+fn found(
+    title: &str,
+    entity: &str,
+    severity: crate::domain::Severity,
+) -> crate::domain::ReportedFinding {
+    crate::domain::ReportedFinding::bounded(
+        title,
+        severity,
+        None,
+        [crate::domain::findings::Entity {
+            kind: None,
+            value: entity.into(),
+        }],
+        [],
+        None,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn notify_on_new_findings_suppresses_a_repeat_and_names_what_is_new_and_resolved() -> R {
+    use crate::domain::{FindingStatus, NotifyOn, ReportedFindings, Severity};
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let mut input = daily("Spray watch", "08:00");
+    input.notify_on = Some(NotifyOn::NewFindings);
+    let id = w.create(&alice, input).await?;
+    let a = found("Spray from 203.0.113.7", "203.0.113.7", Severity::High);
+    let a_reworded = found(
+        "Password spraying, source 203.0.113.7",
+        "203.0.113.7",
+        Severity::High,
+    );
+    let b = found("Odd sign-in for bob", "bob@contoso.com", Severity::Low);
+    let c = found(
+        "New global admin carol",
+        "carol@contoso.com",
+        Severity::Critical,
+    );
+    let mut completed = Vec::new();
+    for findings in [vec![a, b.clone()], vec![a_reworded, b.clone()], vec![b, c]] {
+        let run = w.services.run_now(&alice, &id).await?;
+        w.engine.set_session(
+            run.session_id.as_deref().unwrap(),
+            Ok(SessionState::Completed {
+                summary: None,
+                finished_at: None,
+                findings: ReportedFindings::capped(findings, 0),
+            }),
+        );
+        w.clock.advance(Duration::minutes(10));
+        let report = w.services.check_runs(w.now(), None).await?;
+        assert_eq!(report.completed, 1);
+        completed.push((
+            report.notifications_sent,
+            w.store
+                .get_run(&id.as_str().into(), &run.run_id)
+                .await?
+                .unwrap(),
+        ));
+        w.clock.advance(Duration::hours(1));
+    }
+    // The first run: everything new, notified.
+    let (sent, first) = &completed[0];
+    assert_eq!(*sent, 1);
+    assert!(
+        first
+            .findings
+            .iter()
+            .all(|f| f.status == FindingStatus::New)
+    );
+    assert_eq!(first.notification.as_ref().map(|n| n.sent), Some(true));
+    // The second: the same two (one reworded), nothing new: not published, not stored, and the run says why.
+    let (sent, second) = &completed[1];
+    assert_eq!(*sent, 0);
+    assert!(
+        second
+            .findings
+            .iter()
+            .all(|f| f.status == FindingStatus::Ongoing)
+    );
+    assert_eq!(
+        serde_json::to_value(&second.notification)?,
+        serde_json::json!({"sent": false, "reason": "no new findings"})
+    );
+    assert_eq!(second.work, None);
+    // The third: C is new, A resolved, B ongoing; its notification says so.
+    let (sent, third) = &completed[2];
+    assert_eq!(*sent, 1);
+    let summary = third.findings_summary.unwrap();
+    assert_eq!((summary.new, summary.ongoing, summary.resolved), (1, 1, 1));
+    assert_eq!(
+        third.resolved[0].title,
+        "Password spraying, source 203.0.113.7"
+    );
+    let published = w.notifier.published();
+    assert_eq!(
+        published.len(),
+        2,
+        "only the first and the third completion notify"
+    );
+    let stored = w
+        .services
+        .list_notifications(&alice, PageQuery::default())
+        .await?;
+    assert_eq!(
+        stored.total, 2,
+        "a suppressed completion is not stored either"
+    );
+    let last = &published[1];
+    assert_eq!(
+        (last.new_findings, last.max_severity.as_deref()),
+        (Some(1), Some("critical"))
+    );
+    assert_eq!(last.findings.len(), 1);
+    assert_eq!(last.findings[0].title, "New global admin carol");
+    let text = last.text();
+    assert!(
+        text.contains("Findings: 1 new · 1 resolved · 1 ongoing — highest severity: critical"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- [critical] New global admin carol — carol@contoso.com"),
+        "{text}"
+    );
+    // The schedule's list view shows the latest summary.
+    let s = w.services.get_schedule(&alice, &id).await?.schedule;
+    assert_eq!(s.findings_summary, Some(summary));
+    Ok(())
+}
+
+#[tokio::test]
+async fn failures_always_notify_whatever_notify_on_says() -> R {
+    use crate::domain::NotifyOn;
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let mut input = daily("Quiet", "08:00");
+    input.notify_on = Some(NotifyOn::Failures);
+    let id = w.create(&alice, input).await?;
+    for outcome in [
+        Ok(SessionState::Completed {
+            summary: None,
+            finished_at: None,
+            findings: Default::default(),
+        }),
+        Ok(SessionState::Failed {
+            message: "Sentinel down".into(),
+            finished_at: None,
+        }),
+    ] {
+        let run = w.services.run_now(&alice, &id).await?;
+        w.engine
+            .set_session(run.session_id.as_deref().unwrap(), outcome);
+        w.clock.advance(Duration::minutes(10));
+        w.services.check_runs(w.now(), None).await?;
+    }
+    let published = w.notifier.published();
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].event, NotificationEvent::InvestigationFailed);
+    assert_eq!(
+        published[0].new_findings, None,
+        "only completions carry findings fields"
+    );
     Ok(())
 }

@@ -266,6 +266,7 @@ async fn the_system_records_completing_a_once_schedule() -> R {
         Ok(SessionState::Completed {
             summary: None,
             finished_at: None,
+            findings: Default::default(),
         }),
     );
     w.clock.advance(Duration::minutes(5));

@@ -162,6 +162,7 @@ fn outcomes_count_by_kind_and_notifications_count_published_and_failed() {
             Ok(SessionState::Completed {
                 summary: None,
                 finished_at: None,
+                findings: Default::default(),
             }),
         );
         w.engine.set_session(

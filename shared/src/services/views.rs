@@ -1,8 +1,12 @@
 //! What the API shows of schedules and runs: the stored items plus what a reader needs (a description of when a
 //! schedule runs, a link to a run's session), without the dispatcher's bookkeeping.
 
+use crate::domain::findings::NotificationOutcome;
 use crate::domain::run::SessionUrlTemplate;
-use crate::domain::{Run, RunError, RunId, RunStatus, Schedule, ScheduleId, TimingRule, Trigger};
+use crate::domain::{
+    Finding, FindingsSummary, ResolvedFinding, Run, RunError, RunId, RunStatus, Schedule,
+    ScheduleId, TimingRule, Trigger,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -15,7 +19,9 @@ pub struct ScheduleView {
 }
 
 impl ScheduleView {
-    pub fn of(schedule: Schedule) -> Self {
+    pub fn of(mut schedule: Schedule) -> Self {
+        // The baseline is the next diff's bookkeeping, not something to show (and can be large).
+        schedule.findings_baseline = None;
         let schedule_description = TimingRule::parse_stored(&schedule.timing)
             .map(|r| r.describe())
             .unwrap_or_else(|_| "invalid timing".into());
@@ -47,6 +53,31 @@ pub struct RunView {
     pub summary: Option<String>,
     /// Start attempts that failed transiently (the engine was unavailable).
     pub attempts: u32,
+    /// A completed run's findings counts: total, new, ongoing, resolved, highest severity.
+    pub findings_summary: Option<FindingsSummary>,
+    /// Whether the run's notification went out, or why `notify_on` suppressed it.
+    pub notification: Option<NotificationOutcome>,
+}
+
+/// One run in full: the run and its findings, each new or ongoing, and the findings it no longer reports.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RunDetail {
+    #[serde(flatten)]
+    pub run: RunView,
+    pub findings: Vec<Finding>,
+    pub resolved: Vec<ResolvedFinding>,
+}
+
+impl RunDetail {
+    pub fn of(mut r: Run, sessions: Option<&SessionUrlTemplate>) -> Self {
+        let findings = std::mem::take(&mut r.findings);
+        let resolved = std::mem::take(&mut r.resolved);
+        Self {
+            run: RunView::of(r, sessions),
+            findings,
+            resolved,
+        }
+    }
 }
 
 impl RunView {
@@ -69,6 +100,8 @@ impl RunView {
             error: r.error,
             summary: r.summary,
             attempts: r.attempts,
+            findings_summary: r.findings_summary,
+            notification: r.notification,
         }
     }
 }

@@ -39,9 +39,13 @@ pub fn pointer_item(schedule: &Schedule) -> Item {
     item
 }
 
+/// The run item, without its findings lists: those are part items of their own (see `super::findings`).
 pub fn run_item(run: &Run) -> Result<Item, StoreError> {
     let key = keys::run_key(&run.schedule_id, &run.run_id);
-    item(run, &key, keys::run_index(run))
+    let mut item = item(run, &key, keys::run_index(run))?;
+    item.remove("findings");
+    item.remove("resolved");
+    Ok(item)
 }
 
 pub fn audit_item(event: &crate::domain::AuditEvent) -> Result<Item, StoreError> {

@@ -10,6 +10,7 @@
 //! | run | `SCH#{schedule_id}` | `RUN#{run_id}` | `{scheduled_for}#{run_id}` | — | `work_key`/`work_at` (GSI `work`), `expires_at` |
 //! | notification | `NTF#{owner}` | `NTF#{id}` | `{created_at}#{id}` | `NTF#{0..3}` | `expires_at` |
 //! | audit event | `SCH#{schedule_id}` | `AUD#{version:020}` | — | — | `expires_at` |
+//! | run findings part | `SCH#{schedule_id}` | `FND#{run_id}#{nnn}` | — | — | `expires_at` (with its run) |
 //!
 //! Why this shape:
 //! - **Finding a schedule by id** (`get_schedule`, which has no owner): the pointer item, written in the same
@@ -152,6 +153,23 @@ pub fn audit_index(e: &crate::domain::AuditEvent) -> IndexAttributes {
     IndexAttributes {
         expires_at: Some(epoch_seconds(e.expires_at())),
         ..IndexAttributes::default()
+    }
+}
+
+/// Part `index` of a run's findings (see `dynamodb::findings`): beside the run in its schedule's partition,
+/// outside every index.
+pub fn findings_part_key(schedule_id: &ScheduleId, run_id: &RunId, index: usize) -> Key {
+    Key {
+        pk: schedule_partition(schedule_id),
+        sk: format!("{}{index:03}", findings_part_prefix(schedule_id, run_id).sk),
+    }
+}
+
+/// The key prefix of all of a run's findings parts (`sk` is a prefix for `begins_with`).
+pub fn findings_part_prefix(schedule_id: &ScheduleId, run_id: &RunId) -> Key {
+    Key {
+        pk: schedule_partition(schedule_id),
+        sk: format!("FND#{run_id}#"),
     }
 }
 

@@ -16,6 +16,7 @@
 //! which honours `AWS_ENDPOINT_URL`), so tests point it at an emulator without any emulator code here.
 
 mod audit;
+mod findings;
 mod items;
 pub mod keys;
 
@@ -111,7 +112,10 @@ impl DynamoDbScheduleStore {
                 .send()
                 .await;
             match result {
-                Ok(_) => marked += 1,
+                Ok(_) => {
+                    marked += 1;
+                    self.expire_findings(&run, now).await?;
+                }
                 // Written meanwhile: the next finish looks again.
                 Err(e)
                     if e.as_service_error()
@@ -120,6 +124,67 @@ impl DynamoDbScheduleStore {
             }
         }
         Ok(marked)
+    }
+
+    /// The part items of a run's findings, in order (one strongly consistent query on the part prefix).
+    async fn findings_parts(&self, run: &Run) -> Result<Vec<Item>, StoreError> {
+        let prefix = keys::findings_part_prefix(&run.schedule_id, &run.run_id);
+        let mut parts = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_names("#sk", keys::SK)
+                .expression_attribute_values(":pk", s(&prefix.pk))
+                .expression_attribute_values(":prefix", s(&prefix.sk))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            parts.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(parts);
+            }
+        }
+    }
+
+    /// `run` with its findings lists read back from their parts.
+    async fn with_findings(&self, mut run: Run) -> Result<Run, StoreError> {
+        if findings::has_parts(&run) {
+            let parts = self.findings_parts(&run).await?;
+            findings::fill(&mut run, parts)?;
+        }
+        Ok(run)
+    }
+
+    /// Marks a dropped run's findings parts to expire with it.
+    async fn expire_findings(&self, run: &Run, at: i64) -> Result<(), StoreError> {
+        if !findings::has_parts(run) {
+            return Ok(());
+        }
+        for part in self.findings_parts(run).await? {
+            let key = keys::Key {
+                pk: string_attr(&part, keys::PK).to_owned(),
+                sk: string_attr(&part, keys::SK).to_owned(),
+            };
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key_item(&key)))
+                .update_expression("SET #e = :e")
+                .expression_attribute_names("#e", keys::EXPIRES_AT)
+                .expression_attribute_values(":e", AttributeValue::N(at.to_string()))
+                .send()
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
     }
 
     pub fn client(&self) -> &Client {
@@ -218,6 +283,7 @@ impl DynamoDbScheduleStore {
                 .condition_expression("#version = :expected")
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_values(":expected", n(expected)),
+            Condition::None => put,
         };
         let put = put
             .build()
@@ -342,6 +408,8 @@ enum Condition {
     IsNew,
     /// The stored item's `version` is this.
     Version(u64),
+    /// Unconditional: an item whose key is deterministic, written whole (a run's findings parts).
+    None,
 }
 
 /// A `Query` on one partition of an index, built afresh for each page.
@@ -578,6 +646,10 @@ impl ScheduleStore for DynamoDbScheduleStore {
             )?,
         ];
         actions.extend(self.audit_actions(schedule)?);
+        // The findings lists, split off the run item, land in the same transaction (or not at all).
+        for part in findings::part_items(run)? {
+            actions.push(self.put_action(part, Condition::None)?);
+        }
         let result = outcome(self.transact(actions).await?);
         if result.applied() {
             // Retention is best effort: a failure here leaves old runs for the next finish to mark.
@@ -595,11 +667,16 @@ impl ScheduleStore for DynamoDbScheduleStore {
         run_id: &RunId,
     ) -> Result<Option<Run>, StoreError> {
         // A run the retention dropped is marked to expire: gone for readers even before TTL deletes it.
-        self.get(&keys::run_key(schedule_id, run_id))
+        let run: Option<Run> = self
+            .get(&keys::run_key(schedule_id, run_id))
             .await?
             .filter(|item| !item.contains_key(keys::EXPIRES_AT))
             .map(from_item)
-            .transpose()
+            .transpose()?;
+        match run {
+            Some(run) => Ok(Some(self.with_findings(run).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn list_runs(
@@ -647,7 +724,11 @@ impl ScheduleStore for DynamoDbScheduleStore {
             (a.work.map(|w| w.at), &a.run_id).cmp(&(b.work.map(|w| w.at), &b.run_id))
         });
         runs.truncate(limit as usize);
-        Ok(runs)
+        let mut whole = Vec::with_capacity(runs.len());
+        for run in runs {
+            whole.push(self.with_findings(run).await?);
+        }
+        Ok(whole)
     }
 
     async fn put_notification(&self, notification: &Notification) -> Result<(), StoreError> {

@@ -9,6 +9,7 @@
 //! saying what is wrong.
 
 use super::{MAX_DETAIL_CHARS, MAX_SESSION_ID_CHARS, MAX_SUMMARY_CHARS};
+use crate::domain::findings::{Entity, ReportedFinding, ReportedFindings, Severity};
 use crate::ports::{EngineError, SessionState};
 use crate::text::truncate_chars;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -50,13 +51,173 @@ struct SessionBody {
     finished_at: Lenient<Timestamp>,
     #[serde(default)]
     ended_at: Lenient<Timestamp>,
+    #[serde(default)]
+    findings: Lenient<FindingList>,
 }
 
-/// `result` and `report`: objects whose `summary` is the report.
+/// `result` and `report`: objects whose `summary` is the report and whose `findings` are the findings.
 #[derive(Debug, Deserialize)]
 struct Nested {
     #[serde(default)]
     summary: Lenient<String>,
+    #[serde(default)]
+    findings: Lenient<FindingList>,
+}
+
+/// A list of findings: each item that is not a finding (not an object, no title) is skipped and counted.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+struct FindingList(Vec<Lenient<Object<WireFinding>>>);
+
+/// One finding as engines send it. Aliases are fields of their own, read in order of preference (`title`, then
+/// `name`), so a finding that carries both still reads.
+#[derive(Debug, Deserialize)]
+struct WireFinding {
+    #[serde(default)]
+    title: Lenient<String>,
+    #[serde(default)]
+    name: Lenient<String>,
+    #[serde(default)]
+    severity: Lenient<String>,
+    #[serde(default)]
+    description: Lenient<String>,
+    #[serde(default)]
+    entities: Lenient<OneOrMany<WireEntity>>,
+    #[serde(default)]
+    iocs: Lenient<OneOrMany<WireEntity>>,
+    #[serde(default)]
+    indicators: Lenient<OneOrMany<WireEntity>>,
+    #[serde(default)]
+    mitre_techniques: Lenient<OneOrMany<WireTechnique>>,
+    #[serde(default)]
+    techniques: Lenient<OneOrMany<WireTechnique>>,
+    #[serde(default)]
+    mitre: Lenient<OneOrMany<WireTechnique>>,
+    #[serde(default)]
+    id: Lenient<WireId>,
+}
+
+/// A list, or a single item where a list is expected (`"mitre": "T1110"`). Items of another shape are dropped.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany<T> {
+    Many(Vec<Lenient<T>>),
+    One(T),
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            Self::Many(items) => items.into_iter().filter_map(|i| i.0).collect(),
+            Self::One(item) => vec![item],
+        }
+    }
+}
+
+/// An entity: its value as text, or `{type, value}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum WireEntity {
+    Text(String),
+    Object(Object<EntityObject>),
+}
+
+#[derive(Debug, Deserialize)]
+struct EntityObject {
+    #[serde(rename = "type", default)]
+    kind: Lenient<String>,
+    value: WireId,
+}
+
+/// A technique: its id as text, or an object with an `id`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum WireTechnique {
+    Id(String),
+    Object(Object<TechniqueObject>),
+}
+
+#[derive(Debug, Deserialize)]
+struct TechniqueObject {
+    id: String,
+}
+
+/// An id or value that engines send as text or as a number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum WireId {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl WireId {
+    fn into_text(self) -> String {
+        match self {
+            Self::Text(text) => text,
+            Self::Number(n) => n.to_string(),
+        }
+    }
+}
+
+impl WireFinding {
+    /// The finding, bounded; `None` when it has no title.
+    fn into_reported(self) -> Option<ReportedFinding> {
+        let title = self
+            .title
+            .non_empty()
+            .or_else(|| self.name.non_empty())?
+            .to_owned();
+        fn list<T>(l: Lenient<OneOrMany<T>>) -> Option<Vec<T>> {
+            l.0.map(OneOrMany::into_vec)
+        }
+        let entities = list(self.entities)
+            .or_else(|| list(self.iocs))
+            .or_else(|| list(self.indicators))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| match e {
+                WireEntity::Text(value) => Entity { kind: None, value },
+                WireEntity::Object(Object(o)) => Entity {
+                    kind: o.kind.0,
+                    value: o.value.into_text(),
+                },
+            });
+        let techniques = list(self.mitre_techniques)
+            .or_else(|| list(self.techniques))
+            .or_else(|| list(self.mitre))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| match t {
+                WireTechnique::Id(id) => id,
+                WireTechnique::Object(Object(o)) => o.id,
+            });
+        ReportedFinding::bounded(
+            &title,
+            Severity::lenient(self.severity.0.as_deref().unwrap_or_default()),
+            self.description.non_empty(),
+            entities,
+            techniques,
+            self.id.0.map(WireId::into_text).as_deref(),
+        )
+    }
+}
+
+impl FindingList {
+    fn read(self) -> ReportedFindings {
+        let mut skipped = 0u32;
+        let findings = self
+            .0
+            .into_iter()
+            .filter_map(|item| {
+                let finding = item.0.and_then(|Object(f)| f.into_reported());
+                if finding.is_none() {
+                    skipped += 1;
+                }
+                finding
+            })
+            .collect();
+        ReportedFindings::capped(findings, skipped)
+    }
 }
 
 /// A session's `error`: a message, or an object carrying one.
@@ -206,6 +367,7 @@ impl SessionBody {
                 Ok(SessionState::Completed {
                     summary: self.summary(),
                     finished_at: self.finished_at(),
+                    findings: self.findings(),
                 })
             }
             "failed" | "error" | "errored" | "cancelled" | "canceled" | "timeout" | "timed_out" => {
@@ -221,6 +383,17 @@ impl SessionBody {
                 truncate_chars(other, 64)
             ))),
         }
+    }
+
+    /// The first list of `findings`, `report.findings`, `result.findings`; none when there is none.
+    fn findings(self) -> ReportedFindings {
+        let nested = |n: Lenient<Object<Nested>>| n.0.and_then(|Object(n)| n.findings.0);
+        self.findings
+            .0
+            .or_else(|| nested(self.report))
+            .or_else(|| nested(self.result))
+            .map(FindingList::read)
+            .unwrap_or_default()
     }
 
     fn finished_at(&self) -> Option<DateTime<Utc>> {
