@@ -11,17 +11,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSign, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Provider from 'oidc-provider';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, ROOT, freePort, runnerBinary, waitForHealth } from './support.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts', 'ui-signin');
 const WAIT = 30_000;
 const CLIENT_ID = 'scheduled-investigations-ui';
@@ -40,30 +38,6 @@ let context;
 let page;
 let signingKey;
 const pageErrors = [];
-
-function runnerBinary() {
-  if (process.env.LOCAL_BIN) return path.resolve(ROOT, process.env.LOCAL_BIN);
-  const targets = [process.env.CARGO_TARGET_DIR, path.join(ROOT, 'target')].filter(Boolean);
-  for (const dir of targets) {
-    for (const profile of ['release', 'debug']) {
-      const candidate = path.resolve(ROOT, dir, profile, 'scheduled-investigations');
-      if (existsSync(candidate)) return candidate;
-    }
-  }
-  throw new Error('local runner binary not found: run `cargo build -p local` or set LOCAL_BIN');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
 
@@ -85,23 +59,6 @@ async function api(method, p, token, body) {
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function waitForHealth() {
-  const deadline = Date.now() + 60_000;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (runner.exitCode !== null) throw new Error(`local runner exited with ${runner.exitCode}; see ${ARTIFACTS}/runner.log`);
-    try {
-      const res = await fetch(`${baseUrl}/healthz`);
-      if (res.status === 200) return;
-      last = `status ${res.status}`;
-    } catch (e) {
-      last = e.message;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`local runner not healthy after 60 s (${last})`);
 }
 
 before(async () => {
@@ -187,12 +144,12 @@ before(async () => {
   runner.stdout.pipe(log);
   runner.stderr.pipe(log);
   runnerExit = new Promise((resolve) => runner.once('exit', resolve));
-  await waitForHealth();
+  await waitForHealth(runner, baseUrl, `${ARTIFACTS}/runner.log`);
 
   context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     headless: true,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1366, height: 860 },
     locale: 'en-US',
   });

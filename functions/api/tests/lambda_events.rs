@@ -3,6 +3,8 @@
 //! ones `cargo lambda invoke` and `sam local invoke` use, so they cannot rot.
 #![cfg(feature = "lambda")]
 
+mod common;
+
 use anyhow::{Context, Result, ensure};
 use api::lambda_auth::JwtClaimsAuth;
 use axum::body::Body;
@@ -112,17 +114,7 @@ async fn invoke(router: &axum::Router, file: &str) -> Result<(u16, Value)> {
 #[tokio::test]
 async fn every_api_event_gets_its_expected_response() -> Result<()> {
     // Given: every fixture on disk is in the table (a new fixture without an expectation fails here).
-    let mut on_disk: Vec<String> = std::fs::read_dir(events_dir())?
-        .map(|e| {
-            e.map(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .trim_end_matches(".json")
-                    .to_owned()
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    on_disk.sort();
+    let on_disk = common::fixture_names("api")?;
     let mut listed: Vec<String> = EXPECTED.iter().map(|(f, _)| f.to_string()).collect();
     listed.sort();
     assert_eq!(on_disk, listed, "events/api and EXPECTED disagree");

@@ -5,11 +5,14 @@
 //! claims, answers 401: the authorizer is not the only thing keeping the API closed.
 #![cfg(feature = "lambda")]
 
+mod common;
+
 use anyhow::{Context, Result, ensure};
 use api::lambda_auth::JwtClaimsAuth;
 use api::ui::{OidcSignIn, SignIn};
 use axum::body::Body;
 use chrono::{TimeZone, Utc};
+use common::events_dir;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use shared::adapters::memory::{
@@ -18,7 +21,6 @@ use shared::adapters::memory::{
 use shared::config::ServiceConfig;
 use shared::services::Services;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use tower::ServiceExt;
 
@@ -33,10 +35,6 @@ const EXPECTED: &[(&str, &str)] = &[
 
 const ISSUER: &str = "https://login.microsoftonline.com/0b3c3d1e-5f6a-4b7c-8d9e-0f1a2b3c4d5e/v2.0";
 const CLIENT_ID: &str = "6d1f0a9e-3c2b-4e5d-8f70-1a2b3c4d5e6f";
-
-fn events_dir(kind: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../events/{kind}"))
-}
 
 /// The API Lambda's router, with the sign-in settings the template passes it.
 fn lambda_router() -> Result<axum::Router> {
@@ -91,17 +89,7 @@ async fn send(
 
 #[tokio::test]
 async fn the_page_assets_and_sign_in_settings_answer_without_claims() -> Result<()> {
-    let mut on_disk: Vec<String> = std::fs::read_dir(events_dir("ui"))?
-        .map(|e| {
-            e.map(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .trim_end_matches(".json")
-                    .to_owned()
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    on_disk.sort();
+    let on_disk = common::fixture_names("ui")?;
     let mut listed: Vec<String> = EXPECTED.iter().map(|(f, _)| f.to_string()).collect();
     listed.sort();
     assert_eq!(on_disk, listed, "events/ui and EXPECTED disagree");
