@@ -511,6 +511,16 @@ async fn every_route_the_router_serves_is_in_the_document_with_its_responses() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
+    let (status, ran) = call(
+        &app,
+        Some(ALICE),
+        Method::POST,
+        &format!("/api/v1/schedules/{id}/run"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{ran}");
+    let run_id = ran["run_id"].as_str().unwrap().to_owned();
     let timing = json!({"frequency": "daily", "scheduled_time": "08:00"}).to_string();
     let calls: Vec<(Method, &str, Option<String>)> = vec![
         (Method::GET, "/healthz", None),
@@ -550,7 +560,7 @@ async fn every_route_the_router_serves_is_in_the_document_with_its_responses() {
     assert_eq!(documented_operations(&doc), called);
     for (method, template, body) in calls {
         let op = &doc["paths"][template][method.as_str().to_lowercase()];
-        let uri = template.replace("{id}", &id);
+        let uri = template.replace("{id}", &id).replace("{run_id}", &run_id);
         let (status, answer) = call(&app, Some(ALICE), method.clone(), &uri, body).await;
         // ...each answers with a success the document describes, with a schema unless it has no body...
         assert!(status.is_success(), "{method} {uri}: {status} {answer}");
