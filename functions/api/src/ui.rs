@@ -34,6 +34,10 @@ pub const MODULES: &[(&str, &str)] = &[
     ("/ui/router.js", include_str!("../ui/router.js")),
     ("/ui/server.js", include_str!("../ui/server.js")),
     ("/ui/views/detail.js", include_str!("../ui/views/detail.js")),
+    (
+        "/ui/views/findings.js",
+        include_str!("../ui/views/findings.js"),
+    ),
     ("/ui/views/form.js", include_str!("../ui/views/form.js")),
     (
         "/ui/views/history.js",

@@ -491,3 +491,99 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod findings_tests {
+    use super::*;
+    use crate::domain::findings::{Entity, ReportedFinding, ReportedFindings, Severity};
+    use crate::domain::{Run, RunStatus, RunSubject, Trigger};
+    use chrono::TimeZone;
+
+    /// A completed run with two new findings, as the outbox hands it to the notifiers.
+    fn completed_with_findings() -> Notification {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+        let subject = RunSubject {
+            schedule_id: "sch_1".into(),
+            owner: "alice".into(),
+            schedule_name: "Spray watch".into(),
+            user_query: "q".into(),
+            persona: "soc_analyst".into(),
+        };
+        let mut run = Run::pending(subject, "run_1".into(), Trigger::Manual, at, at, at);
+        let finding = |title: &str, value: &str, severity| {
+            ReportedFinding::bounded(
+                title,
+                severity,
+                None,
+                [Entity {
+                    kind: None,
+                    value: value.into(),
+                }],
+                [],
+                None,
+            )
+            .unwrap()
+        };
+        let reported = ReportedFindings::capped(
+            vec![
+                finding("Odd login", "bob", Severity::Low),
+                finding("New admin", "carol", Severity::High),
+            ],
+            0,
+        );
+        let diff = crate::domain::findings::FindingsBaseline::default().diff(&reported, at);
+        run.finish(RunStatus::Completed, at, None, None);
+        run.findings = diff.findings;
+        run.findings_summary = Some(diff.summary);
+        Notification::for_finished_run(&run, at, None).remove(0)
+    }
+
+    #[test]
+    fn completed_runs_carry_routable_findings_fields_in_every_format() {
+        let n = completed_with_findings();
+        let attributes = attribute_map(&n);
+        assert_eq!(attributes["new_findings"], "2");
+        assert_eq!(attributes["max_severity"], "high");
+        assert_eq!(
+            (
+                attribute_type("new_findings"),
+                attribute_type("max_severity")
+            ),
+            ("Number", "String")
+        );
+        let detail: Value = serde_json::from_str(&event_detail(&n).unwrap()).unwrap();
+        assert_eq!(
+            (
+                detail["new_findings"].clone(),
+                detail["max_severity"].clone()
+            ),
+            (json!(2), json!("high"))
+        );
+        assert_eq!(
+            detail["findings"][0]["title"], "New admin",
+            "most severe first"
+        );
+        let chat = chatbot_message(&n);
+        let description = chat["content"]["description"].as_str().unwrap();
+        assert!(
+            description
+                .contains("*Findings:* 2 new · 0 resolved · 0 ongoing — highest severity: high"),
+            "{description}"
+        );
+        assert!(
+            description.contains("• New: [high] New admin — carol"),
+            "{description}"
+        );
+        let text = email_text(&n);
+        assert!(
+            text.starts_with("Investigation completed: Spray watch\nFindings: 2 new"),
+            "{text}"
+        );
+        // Failures carry none of it.
+        let mut failed = n.clone();
+        failed.event = NotificationEvent::InvestigationFailed;
+        failed.new_findings = None;
+        failed.max_severity = None;
+        assert!(!attribute_map(&failed).contains_key("new_findings"));
+    }
+}

@@ -707,4 +707,79 @@ mod tests {
             "new_findings"
         );
     }
+
+    fn schedule() -> crate::domain::Schedule {
+        serde_json::from_value(serde_json::json!({
+            "id": "sch_1", "owner": "alice", "name": "n", "user_query": "q", "persona": "soc_analyst",
+            "frequency": "daily", "scheduled_time": "08:00", "timezone": "UTC", "status": "ACTIVE",
+            "runs_in_flight": 2, "created_at": day(1), "updated_at": day(1), "version": 1,
+            "notify_on": "new_findings",
+        }))
+        .unwrap()
+    }
+
+    fn finished(
+        s: &mut crate::domain::Schedule,
+        status: crate::domain::RunStatus,
+        at: DateTime<Utc>,
+        found: Vec<ReportedFinding>,
+    ) -> crate::domain::Run {
+        let mut run = crate::domain::Run::pending(
+            s.subject(),
+            format!("run_{}", at.timestamp()).into(),
+            crate::domain::Trigger::Manual,
+            at,
+            at,
+            at,
+        );
+        run.report_findings(reported(found));
+        run.finish(status, at, None, None);
+        s.record_finished_run(&mut run, at);
+        run
+    }
+
+    #[test]
+    fn finishing_runs_keeps_the_baseline_of_the_latest_completion() {
+        use crate::domain::RunStatus;
+        let mut s = schedule();
+        let a = finding("a", &["1.1.1.1"], &[]);
+        let b = finding("b", &["2.2.2.2"], &[]);
+        let first = finished(&mut s, RunStatus::Completed, day(2), vec![a.clone()]);
+        assert_eq!(first.findings_summary.unwrap().new, 1);
+        assert_eq!(
+            first.notification, None,
+            "a run with something new notifies"
+        );
+        // A failed run has no findings and leaves the baseline alone; it notifies whatever notify_on says.
+        let failed = finished(&mut s, RunStatus::Failed, day(3), vec![b.clone()]);
+        assert!(
+            failed.findings.is_empty()
+                && failed.findings_summary.is_none()
+                && failed.notification.is_none()
+        );
+        assert_eq!(
+            s.findings_baseline.as_ref().unwrap().finished_at,
+            Some(day(2))
+        );
+        // A completion that finished before the baseline's run (its write landed late) is diffed against the
+        // baseline but does not replace it, nor the schedule's summary.
+        let late = finished(&mut s, RunStatus::Completed, day(1), vec![b]);
+        assert_eq!(late.findings_summary.unwrap().new, 1);
+        assert_eq!(
+            s.findings_baseline.as_ref().unwrap().finished_at,
+            Some(day(2))
+        );
+        assert_eq!(s.findings_summary, first.findings_summary);
+        // The same finding again: nothing new, so notify_on: new_findings suppresses it and clears the outbox mark.
+        let repeat = finished(&mut s, RunStatus::Completed, day(4), vec![a]);
+        assert_eq!(
+            repeat.notification,
+            Some(NotificationOutcome {
+                sent: false,
+                reason: Some("no new findings".into())
+            })
+        );
+        assert_eq!(repeat.work, None);
+        assert_eq!(repeat.findings[0].first_seen_at, day(2));
+    }
 }

@@ -7,6 +7,7 @@ import { VIEWER_TZ, formatDuration, formatInstant } from '../format.js';
 import { navigate } from '../router.js';
 import { personaLabel } from '../server.js';
 import { historySection, pauseReasonNote } from './history.js';
+import { findingsBadges, findingsToggle } from './findings.js';
 import { lastRunCell, nextRunCell, resultText, scheduleActions, sessionCell } from './parts.js';
 
 const RUN_REFRESH_MS = 3000;
@@ -146,6 +147,8 @@ export async function viewDetail(s, route) {
               : r.summary
                 ? resultText(r.summary)
                 : h('span', { class: 'muted' }, '—'),
+            r.findings_summary ? h('div', { class: 'run-findings' }, findingsBadges(r.findings_summary), ' ', findingsToggle(r, sch.id, tz, columns.length, s.signal)) : null,
+            r.notification && r.notification.sent === false ? h('div', { class: 'muted small', 'data-testid': 'notification-suppressed' }, `Not notified: ${r.notification.reason || 'suppressed'}`) : null,
           ),
         ),
       ),

@@ -3,6 +3,7 @@
 // errors placed next to the field the server names. The persona choice and the length limits come from the server
 // (`GET /api/v1/me`).
 
+import { notifyOnField } from './findings.js';
 import { api, isHandled } from '../api.js';
 import { errorPanel, focusHeading, h, heading, show, toast } from '../dom.js';
 import { VIEWER_TZ, formatInstant, isoLocalTomorrowAt, itemText, timeZones } from '../format.js';
@@ -57,6 +58,7 @@ export function scheduleBody(v, { editing = false } = {}) {
     ...timingBody(v),
   };
   if (editing || (v.description && v.description.trim())) body.description = v.description;
+  if (v.notify_on) body.notify_on = v.notify_on;
   return body;
 }
 
@@ -79,6 +81,7 @@ function formValuesFromSchedule(s, defaultPersona) {
     day_of_month: s.day_of_month === undefined || s.day_of_month === null ? '1' : String(s.day_of_month),
     cron_expression: s.cron_expression || '',
     timezone: s.timezone || VIEWER_TZ,
+    notify_on: s.notify_on || 'every_run',
   };
 }
 
@@ -93,6 +96,7 @@ const NEW_SCHEDULE = (persona) => ({
   day_of_month: '1',
   cron_expression: '0 8 * * MON-FRI',
   timezone: VIEWER_TZ,
+  notify_on: 'every_run',
 });
 
 function field(name, label, control, { hint, wide } = {}) {
@@ -153,6 +157,8 @@ export async function viewForm(s, route) {
     cron_expression: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'mono', value: initial.cron_expression }),
     timezone: h('input', { type: 'text', list: 'tz-list', autocomplete: 'off', spellcheck: 'false', value: initial.timezone }),
   };
+  const notify = notifyOnField(initial.notify_on);
+  c.notify_on = notify.control;
   const zoneList = h('datalist', { id: 'tz-list' }, timeZones().map((z) => h('option', { value: z })));
 
   const fields = {
@@ -173,6 +179,7 @@ export async function viewForm(s, route) {
       hint: 'Five fields: minute hour day-of-month month day-of-week, e.g. 0 8 * * MON-FRI.',
     }),
     timezone: field('timezone', 'Time zone', c.timezone, { hint: `IANA name; your browser uses ${VIEWER_TZ}.` }),
+    notify_on: notify.wrap,
   };
 
   const formError = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'form-error' });
@@ -196,6 +203,7 @@ export async function viewForm(s, route) {
     day_of_month: c.day_of_month.value,
     cron_expression: c.cron_expression.value,
     timezone: c.timezone.value,
+    notify_on: c.notify_on.value,
   });
 
   const setFieldError = (name, msg) => {
@@ -414,6 +422,7 @@ export async function viewForm(s, route) {
       zoneList,
       previewPanel,
     ),
+    h('fieldset', { class: 'group' }, h('legend', {}, 'Notifications'), fields.notify_on),
     h(
       'div',
       { class: 'actions form-actions' },

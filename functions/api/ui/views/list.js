@@ -1,6 +1,7 @@
 // The schedules list (`#/schedules`): one page of the caller's schedules, a status filter, the lifecycle buttons on
 // each row and a pager.
 
+import { findingsBadges } from './findings.js';
 import { api } from '../api.js';
 import { badge, focusHeading, h, heading, pager, show, skeletonRows } from '../dom.js';
 import { navigate, rerender } from '../router.js';
@@ -95,7 +96,7 @@ export async function viewList(s, route) {
           ),
           h('td', { 'data-label': 'Frequency', 'data-testid': 'frequency' }, sch.schedule_description || sch.frequency || '—'),
           h('td', { 'data-label': 'Next run' }, nextRunCell(sch)),
-          h('td', { 'data-label': 'Last run' }, lastRunCell(sch)),
+          h('td', { 'data-label': 'Last run' }, lastRunCell(sch), sch.findings_summary ? h('div', {}, findingsBadges(sch.findings_summary)) : null),
           h('td', { 'data-label': 'Status', 'data-testid': 'status' }, badge(sch.status, 'status'), pauseReasonNote(sch)),
           h('td', { 'data-label': 'Actions' }, scheduleActions(sch, again)),
         ),
