@@ -1,6 +1,8 @@
 //! The ports: the narrow traits the use cases need from the outside world. Adapters implement them.
 
-use crate::domain::{Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, WorkKind};
+use crate::domain::{
+    Notification, Run, RunId, Schedule, ScheduleId, ScheduleStatus, Window, WorkKind,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -225,6 +227,8 @@ pub struct StartRequest {
     pub idempotency_key: String,
     pub query: String,
     pub persona: String,
+    /// The run's data window, for the engine to scope its queries to (absent on runs from before windows).
+    pub time_range: Option<Window>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

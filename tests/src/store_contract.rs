@@ -130,6 +130,12 @@ pub fn schedule(id: &str, owner: &str, created_at: DateTime<Utc>) -> Schedule {
         created_at,
         updated_at: created_at,
         version: 1,
+        lookback: None,
+        settlement_delay: Default::default(),
+        max_catchup: shared::domain::timing::DEFAULT_MAX_CATCHUP,
+        last_window_end: None,
+        coverage: Default::default(),
+        unannounced_gaps: Vec::new(),
     }
 }
 
@@ -177,6 +183,10 @@ pub fn notification(id: &str, owner: &str, created_at: DateTime<Utc>) -> Notific
         summary: Some("No privileged account had failed logins.".into()),
         disabled_reason: None,
         created_at,
+        window_start: Some(at(1, 8, 0) - Duration::hours(24)),
+        window_end: Some(at(1, 8, 0)),
+        gap: None,
+        fill_link: None,
     }
 }
 

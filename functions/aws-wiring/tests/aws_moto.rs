@@ -51,6 +51,10 @@ fn notification(event: NotificationEvent) -> Notification {
             .then_some(DisabledReason::RepeatedFailures { failures: 5 }),
         link: "/api/v1/schedules/sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY/runs".into(),
         created_at: at + chrono::Duration::seconds(96),
+        window_start: Some(at - chrono::Duration::hours(24)),
+        window_end: Some(at),
+        gap: None,
+        fill_link: None,
     }
 }
 

@@ -445,6 +445,9 @@ pub fn daily_schedule(name: &str, time: &str) -> crate::services::NewSchedule {
         day_of_month: None,
         cron_expression: None,
         timezone: Some("UTC".into()),
+        lookback: None,
+        settlement_delay: None,
+        max_catchup: None,
     }
 }
 

@@ -852,6 +852,12 @@ mod tests {
             created_at: at(1, 0),
             updated_at: at(1, 0),
             version: 1,
+            lookback: None,
+            settlement_delay: Default::default(),
+            max_catchup: crate::domain::timing::DEFAULT_MAX_CATCHUP,
+            last_window_end: None,
+            coverage: Default::default(),
+            unannounced_gaps: Vec::new(),
         }
     }
 
@@ -878,6 +884,9 @@ mod tests {
             work: work.map(|kind| Work::new(kind, scheduled_for)),
             disabled_schedule: None,
             version: 1,
+            window_start: None,
+            window_end: None,
+            gaps: Vec::new(),
         }
     }
 
@@ -903,6 +912,10 @@ mod tests {
             disabled_reason: None,
             link: "/api/v1/schedules/sch_n/runs".into(),
             created_at,
+            window_start: None,
+            window_end: None,
+            gap: None,
+            fill_link: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The domain: what a schedule, a run and a notification are, and the rules that govern them. It depends on
 //! nothing above it (no ports, services or adapters) and returns its own errors.
 
+pub mod coverage;
 pub mod error;
 pub mod ids;
 pub mod notification;
@@ -10,6 +11,7 @@ pub mod schedule;
 pub mod specificity;
 pub mod timing;
 
+pub use coverage::{Coverage, Gap, GapReason, InProgress, Ledger};
 pub use error::TransitionError;
 pub use ids::{NotificationId, RunId, ScheduleId};
 pub use notification::{Notification, NotificationEvent};
@@ -18,4 +20,6 @@ pub use run::{
     Run, RunError, RunErrorKind, RunRetention, RunStatus, RunSubject, Trigger, Work, WorkKind,
 };
 pub use schedule::{Caller, Role, Schedule, ScheduleStatus};
-pub use timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
+pub use timing::{
+    DayOfMonth, DayOfWeek, Frequency, IsoDuration, TimingRule, TimingSpec, Window, WindowSettings,
+};

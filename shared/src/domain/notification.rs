@@ -1,9 +1,11 @@
 //! Notifications: what subscribers are told when a run finishes or a schedule is disabled. Every notification is
 //! stored per owner (the API lists them) and published through the [`crate::ports::Notifier`].
 
+use crate::domain::coverage::Gap;
 use crate::domain::ids::{NotificationId, RunId, ScheduleId};
 use crate::domain::policy::DisabledReason;
 use crate::domain::run::{Run, RunError, RunStatus, SessionUrlTemplate};
+use crate::domain::timing::Window;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +18,8 @@ pub enum NotificationEvent {
     InvestigationCompleted,
     InvestigationFailed,
     ScheduleDisabled,
+    /// A span of data time was not covered (failed, skipped, paused, disabled, missed): once per gap.
+    CoverageGap,
 }
 
 impl NotificationEvent {
@@ -24,6 +28,7 @@ impl NotificationEvent {
             Self::InvestigationCompleted => "investigation-completed",
             Self::InvestigationFailed => "investigation-failed",
             Self::ScheduleDisabled => "schedule-disabled",
+            Self::CoverageGap => "coverage-gap",
         }
     }
 }
@@ -59,6 +64,17 @@ pub struct Notification {
     /// The API path of the run's schedule history.
     pub link: String,
     pub created_at: DateTime<Utc>,
+    /// The run's data window `[window_start, window_end)`.
+    #[serde(default)]
+    pub window_start: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub window_end: Option<DateTime<Utc>>,
+    /// For `coverage-gap`: the span not covered and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<Gap>,
+    /// For `coverage-gap`: the API path that fills the schedule's open gaps (`POST`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_link: Option<String>,
 }
 
 impl Notification {
@@ -78,10 +94,26 @@ impl Notification {
         if run.disabled_schedule.is_some() {
             events.push(NotificationEvent::ScheduleDisabled);
         }
+        let gaps = run
+            .gaps
+            .iter()
+            .map(|g| (NotificationEvent::CoverageGap, Some(g)));
         events
             .into_iter()
-            .map(|event| Self {
-                id: NotificationId::from(format!("ntf_{}_{}", run.run_id, event.as_str())),
+            .map(|e| (e, None))
+            .chain(gaps)
+            .map(|(event, gap)| Self {
+                // One per gap: a replay of the same gap overwrites its stored notification.
+                id: NotificationId::from(match gap {
+                    None => format!("ntf_{}_{}", run.run_id, event.as_str()),
+                    Some(g) => format!(
+                        "ntf_{}_{}_{}_{}",
+                        run.schedule_id,
+                        g.start.timestamp_millis(),
+                        g.reason,
+                        event.as_str()
+                    ),
+                }),
                 event,
                 owner: run.owner.clone(),
                 schedule_id: run.schedule_id.clone(),
@@ -99,8 +131,16 @@ impl Notification {
                 disabled_reason: (event == NotificationEvent::ScheduleDisabled)
                     .then(|| run.disabled_schedule.clone())
                     .flatten(),
-                link: format!("/api/v1/schedules/{}/runs", run.schedule_id),
+                link: match gap {
+                    None => format!("/api/v1/schedules/{}/runs", run.schedule_id),
+                    Some(_) => format!("/api/v1/schedules/{}/coverage", run.schedule_id),
+                },
                 created_at: now,
+                window_start: run.window_start,
+                window_end: run.window_end,
+                gap: gap.cloned(),
+                fill_link: gap
+                    .map(|_| format!("/api/v1/schedules/{}/coverage/fill", run.schedule_id)),
             })
             .collect()
     }
@@ -122,6 +162,10 @@ impl Notification {
                 ),
                 None => format!("Schedule disabled: {}", self.schedule_name),
             },
+            NotificationEvent::CoverageGap => match &self.gap {
+                Some(gap) => format!("Coverage gap ({}): {}", gap.reason, self.schedule_name),
+                None => format!("Coverage gap: {}", self.schedule_name),
+            },
         }
     }
 
@@ -137,6 +181,12 @@ impl Notification {
             "Scheduled for: {}",
             self.scheduled_for.to_rfc3339()
         ));
+        if let Some(w) = self.window() {
+            lines.push(format!("Data window: {w} (UTC)"));
+        }
+        if let Some(gap) = &self.gap {
+            lines.push(format!("Not covered: {} ({})", gap.window(), gap.reason));
+        }
         if let Some(d) = self.duration_ms {
             lines.push(format!("Duration: {:.1} s", d as f64 / 1000.0));
         }
@@ -159,6 +209,14 @@ impl Notification {
             lines.push("The schedule will not run again until it is resumed.".into());
         }
         lines.push(format!("Details: {}", self.link));
+        if let Some(fill) = &self.fill_link {
+            lines.push(format!("Fill the gaps: POST {fill}"));
+        }
         lines.join("\n")
+    }
+
+    /// The run's data window, when it has one.
+    pub fn window(&self) -> Option<Window> {
+        Some(Window::new(self.window_start?, self.window_end?))
     }
 }

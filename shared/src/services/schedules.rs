@@ -5,7 +5,10 @@ use super::input::field_errors;
 use super::paging::PageRequest;
 use super::views::ScheduleView;
 use crate::domain::specificity::{QueryValidation, validate_query};
-use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
+use crate::domain::timing::{
+    DEFAULT_MAX_CATCHUP, DayOfMonth, DayOfWeek, Frequency, IsoDuration, TimingRule, TimingSpec,
+    Window, WindowSettings,
+};
 use crate::domain::{Caller, Notification, Role, Run, Schedule, ScheduleId, ScheduleStatus};
 use crate::ports::{Page, PageStart, ScheduleFilter, WriteOutcome};
 use crate::{FieldError, ServiceError};
@@ -56,6 +59,20 @@ pub struct NewSchedule {
     #[serde(default)]
     #[schema(example = "Europe/Berlin")]
     pub timezone: Option<String>,
+    /// Fixed window length (ISO-8601, e.g. `PT24H`): each run looks back this far instead of at the time since
+    /// the previous run. Empty: contiguous windows.
+    #[serde(default)]
+    #[schema(example = "PT24H")]
+    pub lookback: Option<String>,
+    /// How long after an instant its logs are complete (ISO-8601); windows end this much before the run's time.
+    /// Absent: the server's `SETTLEMENT_DELAY` (default `PT0S`).
+    #[serde(default)]
+    #[schema(example = "PT15M")]
+    pub settlement_delay: Option<String>,
+    /// How far back one catch-up run after downtime reaches (ISO-8601, default `P7D`); older time is a `missed` gap.
+    #[serde(default)]
+    #[schema(example = "P7D")]
+    pub max_catchup: Option<String>,
 }
 
 /// `PATCH /api/v1/schedules/{id}`: absent fields stay as they are.
@@ -78,6 +95,10 @@ pub struct SchedulePatch {
     pub day_of_month: Option<DayOfMonth>,
     pub cron_expression: Option<String>,
     pub timezone: Option<String>,
+    /// ISO-8601; an empty string clears it (contiguous windows again).
+    pub lookback: Option<String>,
+    pub settlement_delay: Option<String>,
+    pub max_catchup: Option<String>,
 }
 
 impl SchedulePatch {
@@ -106,6 +127,13 @@ pub struct TimingInput {
     pub cron_expression: Option<String>,
     #[serde(default)]
     pub timezone: Option<String>,
+    /// ISO-8601 window fields, so the preview shows each run's window.
+    #[serde(default)]
+    pub lookback: Option<String>,
+    #[serde(default)]
+    pub settlement_delay: Option<String>,
+    #[serde(default)]
+    pub max_catchup: Option<String>,
 }
 
 /// `POST /api/v1/schedules/validate`.
@@ -151,6 +179,9 @@ pub struct Preview {
     pub timezone: String,
     pub schedule_description: String,
     pub runs: Vec<DateTime<Utc>>,
+    /// The data window of each run in `runs` (same order), as the dispatcher will fix it.
+    #[serde(default)]
+    pub windows: Vec<Window>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -203,6 +234,82 @@ fn spec_from(
 
 pub(crate) fn stored_rule(schedule: &Schedule) -> Result<TimingRule, ServiceError> {
     TimingRule::parse_stored(&schedule.timing).map_err(|e| ServiceError::Invalid(field_errors(e)))
+}
+
+/// The bounds of the window fields: (field, shortest, longest).
+const LOOKBACK_BOUNDS: (i64, i64) = (60, 400 * 86_400);
+const SETTLEMENT_BOUNDS: (i64, i64) = (0, 7 * 86_400);
+const CATCHUP_BOUNDS: (i64, i64) = (60, 400 * 86_400);
+
+/// One ISO-8601 window field of a request: `Ok(None)` when absent or empty, the problem (naming the field) when
+/// it does not parse or lies outside `bounds` (seconds).
+fn duration_field(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    value: Option<&str>,
+    (min, max): (i64, i64),
+) -> Option<IsoDuration> {
+    let text = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match IsoDuration::parse(field, text) {
+        Ok(d) if (min..=max).contains(&d.duration().num_seconds()) => Some(d),
+        Ok(_) => {
+            errors.push(FieldError::body(
+                field,
+                "range",
+                format!(
+                    "{field} must be between {} and {}",
+                    IsoDuration::seconds(min),
+                    IsoDuration::seconds(max)
+                ),
+            ));
+            None
+        }
+        Err(problem) => {
+            errors.push(problem.into());
+            None
+        }
+    }
+}
+
+/// The window fields of a new definition, with the server's default settlement delay.
+fn window_settings(
+    errors: &mut Vec<FieldError>,
+    lookback: Option<&str>,
+    settlement_delay: Option<&str>,
+    max_catchup: Option<&str>,
+    default_settlement: IsoDuration,
+) -> WindowSettings {
+    WindowSettings {
+        lookback: duration_field(errors, "lookback", lookback, LOOKBACK_BOUNDS),
+        settlement_delay: duration_field(
+            errors,
+            "settlement_delay",
+            settlement_delay,
+            SETTLEMENT_BOUNDS,
+        )
+        .unwrap_or(default_settlement),
+        max_catchup: duration_field(errors, "max_catchup", max_catchup, CATCHUP_BOUNDS)
+            .unwrap_or(DEFAULT_MAX_CATCHUP),
+    }
+}
+
+/// The windows of the runs at `runs`, contiguous from `previous_end` as the dispatcher will fix them.
+pub(crate) fn preview_windows(
+    rule: &TimingRule,
+    settings: &WindowSettings,
+    runs: &[DateTime<Utc>],
+    mut previous_end: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+) -> Vec<Window> {
+    runs.iter()
+        .map(|t| {
+            let w = rule
+                .scheduled_window(settings, *t, previous_end, created_at)
+                .window;
+            previous_end = Some(previous_end.map_or(w.end, |p| p.max(w.end)));
+            w
+        })
+        .collect()
 }
 
 impl Services {
@@ -326,6 +433,13 @@ impl Services {
         let rule = TimingRule::parse(&spec, now)
             .map_err(|e| errors.extend(field_errors(e)))
             .ok();
+        let windows = window_settings(
+            &mut errors,
+            input.lookback.as_deref(),
+            input.settlement_delay.as_deref(),
+            input.max_catchup.as_deref(),
+            self.config.default_settlement_delay,
+        );
         self.check_query_specificity(&mut errors, &input.user_query, input.frequency);
         let rule = match rule {
             Some(rule) if errors.is_empty() => rule,
@@ -349,6 +463,12 @@ impl Services {
             created_at: now,
             updated_at: now,
             version: 1,
+            lookback: windows.lookback,
+            settlement_delay: windows.settlement_delay,
+            max_catchup: windows.max_catchup,
+            last_window_end: None,
+            coverage: Default::default(),
+            unannounced_gaps: Vec::new(),
         };
         self.store.insert_schedule(&schedule).await?;
         tracing::info!(schedule_id = %schedule.id, next_run_at = ?schedule.next_run_at, "schedule created");
@@ -499,6 +619,19 @@ impl Services {
                         Err(e) => errors.extend(field_errors(e)),
                     }
                 }
+                if let Some(v) = p.lookback.as_deref() {
+                    s.lookback = duration_field(&mut errors, "lookback", Some(v), LOOKBACK_BOUNDS);
+                }
+                if let Some(v) = p.settlement_delay.as_deref() {
+                    s.settlement_delay =
+                        duration_field(&mut errors, "settlement_delay", Some(v), SETTLEMENT_BOUNDS)
+                            .unwrap_or(self.config.default_settlement_delay);
+                }
+                if let Some(v) = p.max_catchup.as_deref() {
+                    s.max_catchup =
+                        duration_field(&mut errors, "max_catchup", Some(v), CATCHUP_BOUNDS)
+                            .unwrap_or(DEFAULT_MAX_CATCHUP);
+                }
                 if query_or_frequency_changed {
                     self.check_query_specificity(&mut errors, &s.user_query, s.timing.frequency);
                 }
@@ -559,7 +692,8 @@ impl Services {
             let current = self.visible(caller, id).await?;
             let now = self.clock.now();
             let mut schedule = current.clone();
-            let run = schedule.run_now(now, now + self.lease());
+            let rule = stored_rule(&current)?;
+            let run = schedule.run_now(&rule, now, now + self.lease());
             if self
                 .store
                 .create_run(&schedule, current.version, &run)
@@ -616,10 +750,19 @@ impl Services {
         let rule = stored_rule(&schedule)?;
         let count = preview_count(count)?;
         let from = from.unwrap_or_else(|| self.clock.now());
+        let runs = rule.upcoming(from, count);
+        let windows = preview_windows(
+            &rule,
+            &schedule.window_settings(),
+            &runs,
+            schedule.last_window_end,
+            schedule.created_at,
+        );
         Ok(Preview {
             timezone: schedule.timing.timezone.clone(),
             schedule_description: rule.describe(),
-            runs: rule.upcoming(from, count),
+            runs,
+            windows,
         })
     }
 
@@ -641,12 +784,28 @@ impl Services {
             input.timezone,
             self.default_tz(),
         );
-        let rule =
-            TimingRule::parse(&spec, now).map_err(|e| ServiceError::Invalid(field_errors(e)))?;
+        let mut errors = Vec::new();
+        let settings = window_settings(
+            &mut errors,
+            input.lookback.as_deref(),
+            input.settlement_delay.as_deref(),
+            input.max_catchup.as_deref(),
+            self.config.default_settlement_delay,
+        );
+        let rule = TimingRule::parse(&spec, now)
+            .map_err(|e| errors.extend(field_errors(e)))
+            .ok();
+        let rule = match rule {
+            Some(rule) if errors.is_empty() => rule,
+            _ => return Err(ServiceError::Invalid(errors)),
+        };
+        let runs = rule.upcoming(from, count);
+        let windows = preview_windows(&rule, &settings, &runs, None, now);
         Ok(Preview {
             timezone: rule.spec().timezone.clone(),
             schedule_description: rule.describe(),
-            runs: rule.upcoming(from, count),
+            runs,
+            windows,
         })
     }
 

@@ -336,7 +336,14 @@ async fn an_occurrence_during_a_running_run_is_skipped_not_failed() -> R {
     assert_eq!((report.claimed, report.skipped), (0, 1));
     let rs = runs(&w, &id).await;
     assert_eq!(rs[0].status, RunStatus::Skipped);
-    assert_eq!(rs[0].work, None);
+    // Its window is a `skipped` gap, announced by its outbox mark.
+    assert_eq!(rs[0].work.map(|w| w.kind), Some(WorkKind::Notify));
+    assert_eq!(rs[0].gaps.len(), 1);
+    assert_eq!(rs[0].gaps[0].reason, crate::domain::GapReason::Skipped);
+    assert_eq!(
+        (rs[0].gaps[0].start, rs[0].gaps[0].end),
+        (at(2026, 6, 1, 8, 0), at(2026, 6, 2, 8, 0))
+    );
     let s = w
         .services
         .get_schedule(&analyst("alice"), &id)
@@ -906,5 +913,85 @@ async fn a_schedule_whose_stored_definition_no_longer_parses_is_disabled_once_an
     assert_eq!(resumed.disabled_reason, None);
     // 08:00 CEST = 06:00Z; it is 08:01Z, so tomorrow's.
     assert_eq!(resumed.next_run_at, Some(at(2026, 6, 2, 6, 0)));
+    Ok(())
+}
+
+#[tokio::test]
+async fn window_fields_are_iso_durations_and_a_bad_one_names_its_field() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let mut input = daily("A", "08:00");
+    input.lookback = Some("24 hours".into());
+    input.max_catchup = Some("P1M".into());
+    input.settlement_delay = Some("P30D".into());
+    let Err(ServiceError::Invalid(errors)) = w.services.create_schedule(&alice, input).await else {
+        panic!("bad durations must be rejected");
+    };
+    let fields: Vec<_> = errors.iter().map(|e| e.loc[1].clone()).collect();
+    assert_eq!(fields, ["lookback", "settlement_delay", "max_catchup"]);
+    assert!(
+        errors[0].msg.contains("must start with P"),
+        "{}",
+        errors[0].msg
+    );
+    assert!(
+        errors[1].msg.contains("between PT0S and P7D"),
+        "{}",
+        errors[1].msg
+    );
+
+    let mut input = daily("B", "08:00");
+    input.lookback = Some("PT24H".into());
+    input.settlement_delay = Some("PT15M".into());
+    let s = w.services.create_schedule(&alice, input).await?.schedule;
+    let json = serde_json::to_value(&s)?;
+    assert_eq!(
+        (
+            &json["lookback"],
+            &json["settlement_delay"],
+            &json["max_catchup"]
+        ),
+        (
+            &serde_json::json!("P1D"),
+            &serde_json::json!("PT15M"),
+            &serde_json::json!("P7D")
+        )
+    );
+    // The preview shows each run's window; the engine gets it with the start.
+    let preview = w
+        .services
+        .preview_schedule(&alice, s.id.as_str(), Some(2), None)
+        .await?;
+    assert_eq!(preview.windows.len(), 2);
+    assert_eq!(
+        preview.windows[0].end,
+        preview.runs[0] - Duration::minutes(15)
+    );
+    assert_eq!(
+        preview.windows[1].start,
+        preview.runs[1] - Duration::minutes(15) - Duration::hours(24)
+    );
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    w.services.dispatch_due(w.now(), None).await?;
+    let sent = w.engine.started();
+    let range = sent[0].time_range.expect("the engine is told the window");
+    assert_eq!(range.end, at(2026, 6, 1, 7, 45));
+    assert_eq!(range.start, at(2026, 5, 31, 7, 45));
+    let rs = runs(&w, s.id.as_str()).await;
+    assert_eq!(rs[0].window(), Some(range));
+    // An edit clears the lookback with an empty string.
+    let patched = w
+        .services
+        .update_schedule(
+            &alice,
+            s.id.as_str(),
+            SchedulePatch {
+                lookback: Some(String::new()),
+                ..SchedulePatch::default()
+            },
+        )
+        .await?
+        .schedule;
+    assert_eq!(patched.lookback, None);
     Ok(())
 }

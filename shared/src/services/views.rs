@@ -15,7 +15,10 @@ pub struct ScheduleView {
 }
 
 impl ScheduleView {
-    pub fn of(schedule: Schedule) -> Self {
+    pub fn of(mut schedule: Schedule) -> Self {
+        // The ledger has its own endpoint; the schedule is shown without it.
+        schedule.coverage = Default::default();
+        schedule.unannounced_gaps.clear();
         let schedule_description = TimingRule::parse_stored(&schedule.timing)
             .map(|r| r.describe())
             .unwrap_or_else(|_| "invalid timing".into());
@@ -47,6 +50,9 @@ pub struct RunView {
     pub summary: Option<String>,
     /// Start attempts that failed transiently (the engine was unavailable).
     pub attempts: u32,
+    /// The data window `[window_start, window_end)` the run looks at (absent on runs from before windows).
+    pub window_start: Option<DateTime<Utc>>,
+    pub window_end: Option<DateTime<Utc>>,
 }
 
 impl RunView {
@@ -69,6 +75,8 @@ impl RunView {
             error: r.error,
             summary: r.summary,
             attempts: r.attempts,
+            window_start: r.window_start,
+            window_end: r.window_end,
         }
     }
 }
