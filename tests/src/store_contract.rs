@@ -80,6 +80,7 @@ macro_rules! store_contract_tests {
             retention_keeps_exactly_the_newest_runs_and_every_unfinished_one,
             put_notification_is_idempotent_and_overwrites,
             list_notifications_per_owner_newest_first_with_paging,
+            coverage_is_written_with_the_finishing_write_merged_and_outlives_retention,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -1142,6 +1143,112 @@ pub async fn retention_keeps_exactly_the_newest_runs_and_every_unfinished_one(
             old.run_id
         );
     }
+    Ok(())
+}
+
+/// The coverage ledger rides on the schedule: each claim marks the run's window in progress and each finish turns
+/// it into covered time or a `failed` gap, in the same atomic write; a write that loses its condition leaves the
+/// ledger as it was; and a minutely schedule keeps its whole covered history although only the newest runs are kept.
+pub async fn coverage_is_written_with_the_finishing_write_merged_and_outlives_retention(
+    store: Arc<dyn ScheduleStore>,
+) -> Result<()> {
+    use shared::domain::timing::TimingRule;
+    use shared::domain::{GapReason, Window};
+    let created = at(1, 0, 0);
+    let mut s = Schedule {
+        timing: TimingSpec {
+            frequency: Frequency::Custom,
+            scheduled_time: None,
+            cron_expression: Some("* * * * *".into()),
+            ..schedule("x", "alice", created).timing
+        },
+        next_run_at: Some(created + Duration::minutes(1)),
+        ..schedule("sch_cov", "alice", created)
+    };
+    let rule = TimingRule::parse_stored(&s.timing).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    store.insert_schedule(&s).await?;
+    let keep = shared::domain::RunRetention::default().count() as i64;
+    let minutes = keep + 20;
+    for m in 1..=minutes {
+        let now = created + Duration::minutes(m);
+        let mut claimed = s.clone();
+        let run = claimed.claim(&rule, now, now).context("due")?;
+        ensure!(store.create_run(&claimed, s.version, &run).await?.applied());
+        let in_progress = stored_schedule(&*store, &s.id).await?.coverage;
+        ensure!(
+            in_progress
+                .in_progress()
+                .iter()
+                .any(|p| p.run_id == run.run_id),
+            "the claim marks the window in progress"
+        );
+        s = claimed;
+        let mut done = run.clone();
+        let status = if m % 30 == 0 {
+            RunStatus::Failed
+        } else {
+            RunStatus::Completed
+        };
+        done.finish(status, now, None, None);
+        let mut finished = s.clone();
+        finished.record_finished_run(&mut done, now);
+        if m == 10 {
+            // A finish that loses its condition writes no coverage either.
+            ensure!(
+                !store
+                    .finish_run(&done, run.version, &finished, s.version + 7)
+                    .await?
+                    .applied()
+            );
+            ensure!(stored_schedule(&*store, &s.id).await?.coverage == s.coverage);
+        }
+        ensure!(
+            store
+                .finish_run(&done, run.version, &finished, s.version)
+                .await?
+                .applied()
+        );
+        s = finished;
+        // Its notifications are out: nothing keeps it from retention.
+        let mut notified = done.clone();
+        notified.notified();
+        ensure!(store.update_run(&notified, done.version).await?.applied());
+    }
+    let stored = stored_schedule(&*store, &s.id).await?;
+    assert_eq!(stored.coverage, s.coverage, "the ledger round-trips");
+    let start = created;
+    let minute = |m: i64| start + Duration::minutes(m);
+    assert_eq!(
+        stored.coverage.covered(),
+        [
+            Window::new(start, minute(29)),
+            Window::new(minute(30), minute(59)),
+            Window::new(minute(60), minute(minutes))
+        ],
+        "merged spans, one per run of successes"
+    );
+    let gaps: Vec<_> = stored
+        .coverage
+        .gaps()
+        .iter()
+        .map(|g| (g.window(), g.reason))
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            (Window::new(minute(29), minute(30)), GapReason::Failed),
+            (Window::new(minute(59), minute(60)), GapReason::Failed)
+        ]
+    );
+    assert!(stored.coverage.in_progress().is_empty());
+    let kept = store.list_runs(&s.id, 100, None).await?;
+    assert_eq!(kept.len() as i64, keep, "retention dropped the oldest runs");
+    let view = stored.coverage.view(start, minute(minutes));
+    assert!(
+        view.covered_ratio > 0.97 && view.covered_ratio < 1.0,
+        "{}",
+        view.covered_ratio
+    );
     Ok(())
 }
 

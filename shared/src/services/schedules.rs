@@ -365,6 +365,14 @@ impl Services {
     }
 
     /// Reads a schedule the caller may see; deleted and other users' schedules are "not found".
+    pub(crate) async fn visible_schedule(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Schedule, ServiceError> {
+        self.visible(caller, id).await
+    }
+
     async fn visible(&self, caller: &Caller, id: &str) -> Result<Schedule, ServiceError> {
         let not_found = || ServiceError::NotFound(format!("schedule {id}"));
         let schedule = self

@@ -995,3 +995,116 @@ async fn window_fields_are_iso_durations_and_a_bad_one_names_its_field() -> R {
     assert_eq!(patched.lookback, None);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_ledger_shows_a_failed_gap_that_a_backfill_closes_and_fill_reports_when_nothing_is_open()
+-> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.create(&alice, daily("A", "08:00")).await?;
+    // Day 1 completes, day 2 fails.
+    for (day, outcome) in [(1, true), (2, false)] {
+        w.clock.set(at(2026, 6, day, 8, 0));
+        w.services.dispatch_due(w.now(), None).await?;
+        let run = runs(&w, &id).await.remove(0);
+        let session = run.session_id.unwrap();
+        let state = if outcome {
+            SessionState::Completed {
+                summary: None,
+                finished_at: None,
+            }
+        } else {
+            SessionState::Failed {
+                message: "Sentinel down".into(),
+                finished_at: None,
+            }
+        };
+        w.engine.set_session(&session, Ok(state));
+        w.clock.advance(Duration::minutes(5));
+        w.services.check_runs(w.now(), None).await?;
+    }
+    let c = w.services.coverage(&alice, &id, None, None).await?;
+    assert_eq!(
+        c.from,
+        at(2026, 6, 1, 7, 0),
+        "clipped to the schedule's life"
+    );
+    assert_eq!(c.covered.len(), 1);
+    assert_eq!(
+        (c.covered[0].start, c.covered[0].end),
+        (at(2026, 6, 1, 7, 0), at(2026, 6, 1, 8, 0))
+    );
+    assert_eq!(c.gaps.len(), 1);
+    assert_eq!(c.gaps[0].reason, crate::domain::GapReason::Failed);
+    assert_eq!(
+        (c.gaps[0].start, c.gaps[0].end),
+        (at(2026, 6, 1, 8, 0), at(2026, 6, 2, 8, 0))
+    );
+    let gap_notes: Vec<_> = w
+        .notifier
+        .published()
+        .into_iter()
+        .filter(|n| n.event == NotificationEvent::CoverageGap)
+        .collect();
+    assert_eq!(gap_notes.len(), 1);
+    assert_eq!(
+        gap_notes[0].fill_link.as_deref(),
+        Some(format!("/api/v1/schedules/{id}/coverage/fill").as_str())
+    );
+    assert!(
+        gap_notes[0]
+            .text()
+            .contains("Not covered: 2026-06-01T08:00:00Z to 2026-06-02T08:00:00Z (failed)")
+    );
+
+    // A backfill in the future or too long is refused, naming the field.
+    let bad = |start, end| crate::services::BackfillRequest { start, end };
+    for (request, field) in [
+        (bad(at(2026, 6, 1, 8, 0), at(2026, 6, 9, 8, 0)), "end"),
+        (bad(at(2026, 4, 1, 8, 0), at(2026, 6, 1, 8, 0)), "end"),
+        (bad(at(2026, 6, 1, 8, 0), at(2026, 6, 1, 8, 0)), "start"),
+    ] {
+        let Err(ServiceError::Invalid(errors)) = w.services.backfill(&alice, &id, request).await
+        else {
+            panic!("must be refused");
+        };
+        assert_eq!(errors[0].loc, ["body", field]);
+    }
+
+    // Fill: one backfill over the gap; while it runs, nothing is open; when it completes the gap is gone.
+    let filled = w.services.fill_gaps(&alice, &id).await?;
+    assert_eq!(filled.len(), 1);
+    assert_eq!(filled[0].trigger, Trigger::Backfill);
+    assert_eq!(
+        filled[0].window().map(|w| (w.start, w.end)),
+        Some((at(2026, 6, 1, 8, 0), at(2026, 6, 2, 8, 0)))
+    );
+    assert!(
+        matches!(w.services.fill_gaps(&alice, &id).await, Err(ServiceError::Conflict(m)) if m.contains("no open coverage gaps"))
+    );
+    let c = w.services.coverage(&alice, &id, None, None).await?;
+    assert_eq!(c.in_progress.len(), 1);
+    w.engine.set_session(
+        filled[0].session_id.as_deref().unwrap(),
+        Ok(SessionState::Completed {
+            summary: None,
+            finished_at: None,
+        }),
+    );
+    w.clock.advance(Duration::minutes(5));
+    w.services.check_runs(w.now(), None).await?;
+    let c = w.services.coverage(&alice, &id, None, None).await?;
+    assert!(c.gaps.is_empty(), "{:?}", c.gaps);
+    assert!(c.in_progress.is_empty());
+    assert_eq!(c.covered.len(), 1);
+    assert_eq!(
+        (c.covered[0].start, c.covered[0].end),
+        (at(2026, 6, 1, 7, 0), at(2026, 6, 2, 8, 0))
+    );
+    let s = w.services.get_schedule(&alice, &id).await?.schedule;
+    assert_eq!(
+        s.consecutive_failures, 1,
+        "the backfill does not touch the streak"
+    );
+    Ok(())
+}
