@@ -23,6 +23,10 @@ pub const MODULES: &[(&str, &str)] = &[
     ("/ui/format.js", include_str!("../ui/format.js")),
     ("/ui/router.js", include_str!("../ui/router.js")),
     ("/ui/server.js", include_str!("../ui/server.js")),
+    (
+        "/ui/views/coverage.js",
+        include_str!("../ui/views/coverage.js"),
+    ),
     ("/ui/views/detail.js", include_str!("../ui/views/detail.js")),
     ("/ui/views/form.js", include_str!("../ui/views/form.js")),
     ("/ui/views/list.js", include_str!("../ui/views/list.js")),
