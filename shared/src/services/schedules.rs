@@ -4,7 +4,7 @@ use super::Services;
 use super::input::field_errors;
 use super::paging::PageRequest;
 use super::views::ScheduleView;
-use crate::domain::specificity::{QueryValidation, validate_query};
+use crate::domain::specificity::{QueryValidation, validate_query, validate_query_with_lookback};
 use crate::domain::timing::{
     DEFAULT_MAX_CATCHUP, DayOfMonth, DayOfWeek, Frequency, IsoDuration, TimingRule, TimingSpec,
     Window, WindowSettings,
@@ -148,6 +148,11 @@ pub struct ValidateRequest {
     pub persona: Option<String>,
     #[serde(default)]
     pub frequency: Option<Frequency>,
+    /// The schedule's `lookback` (ISO-8601), if it has one: warnings then use the window it really sends and say
+    /// when the query's own words contradict it.
+    #[serde(default)]
+    #[schema(example = "PT24H")]
+    pub lookback: Option<String>,
 }
 
 /// `GET /api/v1/schedules`: a page, and optionally only one status.
@@ -832,10 +837,20 @@ impl Services {
                 ),
             ));
         }
+        let lookback = duration_field(
+            &mut errors,
+            "lookback",
+            request.lookback.as_deref(),
+            LOOKBACK_BOUNDS,
+        );
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
-        Ok(validate_query(&request.query, request.frequency))
+        Ok(validate_query_with_lookback(
+            &request.query,
+            request.frequency,
+            lookback.map(|l| l.duration().num_seconds().unsigned_abs()),
+        ))
     }
 
     pub async fn list_notifications(
