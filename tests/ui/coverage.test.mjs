@@ -13,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { segmentsOf } from '../../functions/api/ui/views/coverage.js';
+import { segmentsOf, windowText } from '../../functions/api/ui/views/coverage.js';
+import { scheduleBody, timingBody } from '../../functions/api/ui/views/form.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = `ui-cov-${randomBytes(12).toString('hex')}`;
@@ -121,6 +122,15 @@ test('segments are placed by their share of the span, gaps named by reason', () 
     ['covered', 0, 0.5, 'Covered'],
     ['gap-paused', 0.5, 0.1, 'Gap: Paused'],
   ]);
+});
+
+test('the Advanced window fields are sent when filled in, and an edit can clear the lookback', () => {
+  const v = { frequency: 'daily', scheduled_time: '08:00', timezone: 'UTC', lookback: ' PT24H ', settlement_delay: '', max_catchup: 'P3D' };
+  assert.deepEqual(timingBody(v), { frequency: 'daily', scheduled_time: '08:00', timezone: 'UTC', lookback: 'PT24H', max_catchup: 'P3D' });
+  const edit = scheduleBody({ ...v, lookback: '', name: 'n', user_query: 'q', persona: 'ciso', description: '' }, { editing: true });
+  assert.equal(edit.lookback, '');
+  assert.equal('settlement_delay' in edit, false, 'an empty settlement delay keeps the stored one');
+  assert.equal(windowText({}, 'UTC'), '—');
 });
 
 test('the coverage strip shows a failed gap and Fill gaps closes it', async () => {

@@ -304,7 +304,7 @@ pub fn parse_iso_duration(
         return Err(bad("it must start with P"));
     };
     let (date, time) = match rest.split_once('T') {
-        Some((_, t)) if t.is_empty() => return Err(bad("nothing follows T")),
+        Some((_, "")) => return Err(bad("nothing follows T")),
         Some((d, t)) => (d, Some(t)),
         None => (rest, None),
     };
