@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use serde_json::json;
-use shared::adapters::engine_http::{EngineConfig, EngineCredential, SocmateEngine};
+use shared::adapters::engine_http::{EngineConfig, EngineCredential, SocmateEngine, TimeRangeMode};
 use shared::adapters::sandbox_engine::{SandboxConfig, SandboxEngine, SandboxHandle};
 use shared::ports::{EngineError, InvestigationEngine, SessionState, StartRequest};
 use std::net::SocketAddr;
@@ -18,6 +18,7 @@ fn request(key: &str) -> StartRequest {
         idempotency_key: key.to_owned(),
         query: QUERY.to_owned(),
         persona: "soc_analyst".to_owned(),
+        time_range: None,
     }
 }
 
@@ -812,5 +813,59 @@ async fn sandbox_findings_name_the_querys_entities_and_read_through_the_adapter(
             .findings
             .iter()
             .all(|f| !f.mitre_techniques.is_empty() && !f.entities.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn the_run_window_reaches_the_engine_as_a_field_and_a_sentence_as_configured() {
+    let window = shared::domain::Window::new(
+        "2030-01-01T08:00:00Z".parse().unwrap(),
+        "2030-01-02T08:00:00Z".parse().unwrap(),
+    );
+    let sentence = "Investigate only data from 2030-01-01T08:00:00Z (inclusive) to 2030-01-02T08:00:00Z (exclusive), UTC.";
+    for (mode, field, in_query) in [
+        (TimeRangeMode::Both, true, true),
+        (TimeRangeMode::Field, true, false),
+        (TimeRangeMode::Query, false, true),
+        (TimeRangeMode::Off, false, false),
+    ] {
+        let fake = FakeEngine::start(vec![FakeResponse::json(
+            201,
+            json!({"session_id": "s-1", "status": "active"}),
+        )])
+        .await;
+        let engine =
+            SocmateEngine::new(EngineConfig::new(fake.base_url()).with_time_range(mode)).unwrap();
+        let mut start = request("01JWINDOW");
+        start.time_range = Some(window);
+        engine.start(&start).await.unwrap();
+        let body: serde_json::Value = serde_json::from_str(&fake.requests()[0].body).unwrap();
+        let expected_field =
+            field.then(|| json!({"start": "2030-01-01T08:00:00Z", "end": "2030-01-02T08:00:00Z"}));
+        assert_eq!(body.get("time_range").cloned(), expected_field, "{mode:?}");
+        let query = body["query"].as_str().unwrap();
+        assert!(query.starts_with(QUERY), "{mode:?}: {query}");
+        assert_eq!(query.ends_with(sentence), in_query, "{mode:?}: {query}");
+    }
+    // The sandbox engine takes the field and shows what it was told.
+    let sandbox = sandbox(SandboxConfig::default());
+    let engine = engine(&sandbox.base_url());
+    let mut start = request("01JWINDOW2");
+    start.time_range = Some(window);
+    let session = engine.start(&start).await.unwrap();
+    let document: serde_json::Value =
+        reqwest::get(format!("{}/api/v1/sessions/{session}", sandbox.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(document["time_range"]["start"], "2030-01-01T08:00:00Z");
+    assert!(document["query"].as_str().unwrap().ends_with(sentence));
+    assert!(
+        "bogus"
+            .parse::<TimeRangeMode>()
+            .unwrap_err()
+            .contains("both, field, query or off")
     );
 }

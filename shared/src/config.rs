@@ -1,6 +1,7 @@
 //! Settings the use cases need, independent of where they run. Entry points read them from the environment once.
 
 use crate::domain::run::{RunRetention, SessionUrlTemplate};
+use crate::domain::timing::IsoDuration;
 use chrono_tz::Tz;
 use std::time::Duration;
 
@@ -24,6 +25,8 @@ pub struct ServiceConfig {
     pub batch_size: u32,
     /// Where a person opens an engine session (runs and notifications link to it), if anywhere.
     pub session_url: Option<SessionUrlTemplate>,
+    /// `settlement_delay` of schedules created without one (`SETTLEMENT_DELAY`, ISO-8601, default `PT0S`).
+    pub default_settlement_delay: IsoDuration,
 }
 
 impl Default for ServiceConfig {
@@ -38,6 +41,7 @@ impl Default for ServiceConfig {
             run_retention: RunRetention::default(),
             batch_size: 500,
             session_url: None,
+            default_settlement_delay: IsoDuration::ZERO,
         }
     }
 }
@@ -104,7 +108,7 @@ pub fn secs_var(
 
 impl ServiceConfig {
     /// The settings every entry point shares, from environment-style variables: `RUN_TIMEOUT_SECS`,
-    /// `DISPATCH_CONCURRENCY`, `DEFAULT_TIMEZONE`, `PERSONAS`, `SESSION_URL_TEMPLATE`. Unset variables keep the
+    /// `DISPATCH_CONCURRENCY`, `DEFAULT_TIMEZONE`, `PERSONAS`, `SESSION_URL_TEMPLATE`, `SETTLEMENT_DELAY`. Unset variables keep the
     /// defaults.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let defaults = Self::default();
@@ -137,9 +141,15 @@ impl ServiceConfig {
                     .map_err(|e| ConfigError(format!("SESSION_URL_TEMPLATE={v:?} {e}")))
             })
             .transpose()?;
+        let default_settlement_delay = match var(&lookup, "SETTLEMENT_DELAY") {
+            None => defaults.default_settlement_delay,
+            Some(v) => IsoDuration::parse("SETTLEMENT_DELAY", &v)
+                .map_err(|e| ConfigError(format!("SETTLEMENT_DELAY={v:?}: {}", e.message)))?,
+        };
         Ok(Self {
             run_timeout,
             session_url,
+            default_settlement_delay,
             dispatch_concurrency,
             default_timezone,
             personas,

@@ -2,7 +2,7 @@
 
 use crate::domain::{
     AuditEvent, Notification, ReportedFindings, Run, RunId, Schedule, ScheduleId, ScheduleStatus,
-    WorkKind,
+    Window, WorkKind,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -240,6 +240,8 @@ pub struct StartRequest {
     pub idempotency_key: String,
     pub query: String,
     pub persona: String,
+    /// The run's data window, for the engine to scope its queries to (absent on runs from before windows).
+    pub time_range: Option<Window>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -92,6 +92,7 @@ macro_rules! store_contract_tests {
             audit_events_are_written_with_each_schedule_change,
             a_schedule_write_that_loses_its_condition_writes_no_event,
             an_event_written_twice_is_kept_once,
+            coverage_is_written_with_the_finishing_write_merged_and_outlives_retention,
         );
     };
     (@cases $make:expr; $($case:ident),+ $(,)?) => {
@@ -147,6 +148,12 @@ pub fn schedule(id: &str, owner: &str, created_at: DateTime<Utc>) -> Schedule {
         notify_on: Default::default(),
         findings_summary: None,
         findings_baseline: None,
+        lookback: None,
+        settlement_delay: Default::default(),
+        max_catchup: shared::domain::timing::DEFAULT_MAX_CATCHUP,
+        last_window_end: None,
+        coverage: Default::default(),
+        unannounced_gaps: Vec::new(),
     }
 }
 
@@ -211,6 +218,10 @@ pub fn notification(id: &str, owner: &str, created_at: DateTime<Utc>) -> Notific
             }],
         }],
         resolved: Vec::new(),
+        window_start: Some(at(1, 8, 0) - Duration::hours(24)),
+        window_end: Some(at(1, 8, 0)),
+        gap: None,
+        fill_link: None,
     }
 }
 
@@ -1166,6 +1177,112 @@ pub async fn retention_keeps_exactly_the_newest_runs_and_every_unfinished_one(
             old.run_id
         );
     }
+    Ok(())
+}
+
+/// The coverage ledger rides on the schedule: each claim marks the run's window in progress and each finish turns
+/// it into covered time or a `failed` gap, in the same atomic write; a write that loses its condition leaves the
+/// ledger as it was; and a minutely schedule keeps its whole covered history although only the newest runs are kept.
+pub async fn coverage_is_written_with_the_finishing_write_merged_and_outlives_retention(
+    store: Arc<dyn ScheduleStore>,
+) -> Result<()> {
+    use shared::domain::timing::TimingRule;
+    use shared::domain::{GapReason, Window};
+    let created = at(1, 0, 0);
+    let mut s = Schedule {
+        timing: TimingSpec {
+            frequency: Frequency::Custom,
+            scheduled_time: None,
+            cron_expression: Some("* * * * *".into()),
+            ..schedule("x", "alice", created).timing
+        },
+        next_run_at: Some(created + Duration::minutes(1)),
+        ..schedule("sch_cov", "alice", created)
+    };
+    let rule = TimingRule::parse_stored(&s.timing).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    store.insert_schedule(&s).await?;
+    let keep = shared::domain::RunRetention::default().count() as i64;
+    let minutes = keep + 20;
+    for m in 1..=minutes {
+        let now = created + Duration::minutes(m);
+        let mut claimed = s.clone();
+        let run = claimed.claim(&rule, now, now).context("due")?;
+        ensure!(store.create_run(&claimed, s.version, &run).await?.applied());
+        let in_progress = stored_schedule(&*store, &s.id).await?.coverage;
+        ensure!(
+            in_progress
+                .in_progress()
+                .iter()
+                .any(|p| p.run_id == run.run_id),
+            "the claim marks the window in progress"
+        );
+        s = claimed;
+        let mut done = run.clone();
+        let status = if m % 30 == 0 {
+            RunStatus::Failed
+        } else {
+            RunStatus::Completed
+        };
+        done.finish(status, now, None, None);
+        let mut finished = s.clone();
+        finished.record_finished_run(&mut done, now);
+        if m == 10 {
+            // A finish that loses its condition writes no coverage either.
+            ensure!(
+                !store
+                    .finish_run(&done, run.version, &finished, s.version + 7)
+                    .await?
+                    .applied()
+            );
+            ensure!(stored_schedule(&*store, &s.id).await?.coverage == s.coverage);
+        }
+        ensure!(
+            store
+                .finish_run(&done, run.version, &finished, s.version)
+                .await?
+                .applied()
+        );
+        s = finished;
+        // Its notifications are out: nothing keeps it from retention.
+        let mut notified = done.clone();
+        notified.notified();
+        ensure!(store.update_run(&notified, done.version).await?.applied());
+    }
+    let stored = stored_schedule(&*store, &s.id).await?;
+    assert_eq!(stored.coverage, s.coverage, "the ledger round-trips");
+    let start = created;
+    let minute = |m: i64| start + Duration::minutes(m);
+    assert_eq!(
+        stored.coverage.covered(),
+        [
+            Window::new(start, minute(29)),
+            Window::new(minute(30), minute(59)),
+            Window::new(minute(60), minute(minutes))
+        ],
+        "merged spans, one per run of successes"
+    );
+    let gaps: Vec<_> = stored
+        .coverage
+        .gaps()
+        .iter()
+        .map(|g| (g.window(), g.reason))
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            (Window::new(minute(29), minute(30)), GapReason::Failed),
+            (Window::new(minute(59), minute(60)), GapReason::Failed)
+        ]
+    );
+    assert!(stored.coverage.in_progress().is_empty());
+    let kept = store.list_runs(&s.id, 100, None).await?;
+    assert_eq!(kept.len() as i64, keep, "retention dropped the oldest runs");
+    let view = stored.coverage.view(start, minute(minutes));
+    assert!(
+        view.covered_ratio > 0.97 && view.covered_ratio < 1.0,
+        "{}",
+        view.covered_ratio
+    );
     Ok(())
 }
 

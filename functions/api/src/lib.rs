@@ -66,6 +66,9 @@ fn documented_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(pause))
         .routes(routes!(resume))
         .routes(routes!(run_now))
+        .routes(routes!(coverage))
+        .routes(routes!(backfill))
+        .routes(routes!(fill_gaps))
         .routes(routes!(list_runs))
         .routes(routes!(history::schedule_history))
         .routes(routes!(get_run))
@@ -597,6 +600,115 @@ async fn run_now(
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
     let run = s.services.run_view(s.services.run_now(&caller, &id).await?);
     Ok((StatusCode::ACCEPTED, Json(run)))
+}
+
+/// `?from=&to=`: the span of a coverage view.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct CoverageParams {
+    /// Start of the span (RFC 3339); default 30 days before `to`.
+    from: Option<DateTime<Utc>>,
+    /// End of the span (RFC 3339); default now.
+    to: Option<DateTime<Utc>>,
+}
+
+impl CoverageParams {
+    fn read(p: &HashMap<String, String>) -> Result<Self, ApiError> {
+        Ok(Self {
+            from: instant_param(p, "from")?,
+            to: instant_param(p, "to")?,
+        })
+    }
+}
+
+fn instant_param(
+    params: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match params.get(name).map(|v| v.trim()) {
+        None => Ok(None),
+        Some(v) => DateTime::parse_from_rfc3339(v)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                ApiError::Invalid(vec![FieldError::query(
+                    name,
+                    "invalid",
+                    format!("{name} must be an RFC 3339 date-time such as 2026-01-01T08:00:00Z (got {v:?})"),
+                )])
+            }),
+    }
+}
+
+/// A schedule's coverage ledger
+///
+/// Which spans of data time completed runs covered, which are being looked at, and the gaps with their reasons
+/// (`failed`, `skipped`, `paused`, `disabled`, `missed`) inside `[from, to)`, clipped to the schedule's life.
+#[utoipa::path(get, path = "/schedules/{id}/coverage", tag = "coverage", params(ScheduleIdParam, CoverageParams),
+    responses(
+        (status = 200, description = "The ledger in the span", body = shared::domain::Coverage),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 422, description = "`from` or `to` is not an RFC 3339 date-time, or `to` is not after `from`", body = ValidationErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
+async fn coverage(
+    State(s): State<AppState>,
+    CallerExt(caller): CallerExt,
+    Path(id): Path<String>,
+    Query(p): Params,
+) -> Result<Json<shared::domain::Coverage>, ApiError> {
+    let q = CoverageParams::read(&p)?;
+    Ok(Json(s.services.coverage(&caller, &id, q.from, q.to).await?))
+}
+
+/// Backfill a window
+///
+/// Starts a run (`trigger: backfill`) over `[start, end)` in the past, through the same start path as every run.
+/// It never counts toward the failure streak; when it completes the window is covered.
+#[utoipa::path(post, path = "/schedules/{id}/backfill", tag = "coverage", params(ScheduleIdParam),
+    request_body = shared::services::BackfillRequest,
+    responses(
+        (status = 202, description = "The backfill run, started or pending", body = RunView),
+        (status = 400, response = inline(NotJson)),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 409, description = "The schedule kept changing under this request; try again", body = ErrorBody),
+        (status = 413, response = inline(TooLarge)),
+        (status = 422, description = "`end` is in the future, `start` is not before `end`, or the window is longer than 31 days", body = ValidationErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
+async fn backfill(
+    State(s): State<AppState>,
+    CallerExt(caller): CallerExt,
+    Path(id): Path<String>,
+    Body(body): Body,
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    let input: shared::services::BackfillRequest = parse_body(&body)?;
+    let run = s
+        .services
+        .run_view(s.services.backfill(&caller, &id, input).await?);
+    Ok((StatusCode::ACCEPTED, Json(run)))
+}
+
+/// Fill the open coverage gaps
+///
+/// One backfill run per open gap of the last `max_catchup` (at most 20; gaps longer than 31 days are split).
+#[utoipa::path(post, path = "/schedules/{id}/coverage/fill", tag = "coverage", params(ScheduleIdParam),
+    responses(
+        (status = 202, description = "The backfill runs, started or pending", body = Vec<RunView>),
+        (status = 401, response = inline(Unauthorized)),
+        (status = 404, response = inline(ScheduleNotFound)),
+        (status = 409, description = "There is no open gap to fill (or the schedule kept changing)", body = ErrorBody),
+        (status = 503, response = inline(Unavailable)),
+    ))]
+async fn fill_gaps(
+    State(s): State<AppState>,
+    CallerExt(caller): CallerExt,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Vec<RunView>>), ApiError> {
+    let runs = s.services.fill_gaps(&caller, &id).await?;
+    let views = runs.into_iter().map(|r| s.services.run_view(r)).collect();
+    Ok((StatusCode::ACCEPTED, Json(views)))
 }
 
 /// A schedule's runs, newest first

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "caller", description = "Who is calling, and what this server accepts"),
         (name = "schedules", description = "Define, change, pause, resume and preview schedules"),
         (name = "runs", description = "Run a schedule now and read its run history"),
+        (name = "coverage", description = "What data time the runs covered, the gaps, and backfill runs that fill them"),
         (name = "notifications", description = "What the caller was told about finished runs"),
         (name = "service", description = "Health and this document; no token needed"),
     )

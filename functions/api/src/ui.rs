@@ -33,6 +33,10 @@ pub const MODULES: &[(&str, &str)] = &[
     ("/ui/format.js", include_str!("../ui/format.js")),
     ("/ui/router.js", include_str!("../ui/router.js")),
     ("/ui/server.js", include_str!("../ui/server.js")),
+    (
+        "/ui/views/coverage.js",
+        include_str!("../ui/views/coverage.js"),
+    ),
     ("/ui/views/detail.js", include_str!("../ui/views/detail.js")),
     (
         "/ui/views/findings.js",

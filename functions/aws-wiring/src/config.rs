@@ -45,6 +45,8 @@ pub struct LambdaConfig {
     /// `ENGINE_SECRET_NAME` and `ENGINE_SECRET_SOURCE` (`secretsmanager`, the default, or `ssm`). No name: the
     /// engine is called without a credential.
     pub engine_secret: Option<SecretRef>,
+    /// `ENGINE_TIME_RANGE` (`both`, `field`, `query`, `off`): how runs tell the engine their data window.
+    pub engine_time_range: shared::adapters::engine_http::TimeRangeMode,
     /// `EMAIL_TOPIC_ARN`: readable notifications (see `shared::adapters::aws_notify`).
     pub email_topic_arn: Option<String>,
     /// `CHAT_TOPIC_ARN`: AWS Chatbot custom notifications.
@@ -81,6 +83,7 @@ impl LambdaConfig {
             table_name: required_var(&lookup, "TABLE_NAME")?,
             engine_url: required_var(&lookup, "ENGINE_URL")?,
             engine_secret,
+            engine_time_range: parse_var(&lookup, "ENGINE_TIME_RANGE", Default::default())?,
             email_topic_arn: var(&lookup, "EMAIL_TOPIC_ARN"),
             chat_topic_arn: var(&lookup, "CHAT_TOPIC_ARN"),
             event_bus_name: var(&lookup, "EVENT_BUS_NAME"),

@@ -60,7 +60,8 @@ pub async fn build_services(
     config: &LambdaConfig,
     sdk: &aws_config::SdkConfig,
 ) -> Result<Services, WiringError> {
-    let mut engine_config = EngineConfig::new(config.engine_url.clone());
+    let mut engine_config =
+        EngineConfig::new(config.engine_url.clone()).with_time_range(config.engine_time_range);
     if let Some(secret) = &config.engine_secret {
         engine_config =
             engine_config.with_credential(secrets::engine_credential(sdk, secret).await?);

@@ -56,6 +56,10 @@ fn notification(event: NotificationEvent) -> Notification {
         max_severity: None,
         findings: Vec::new(),
         resolved: Vec::new(),
+        window_start: Some(at - chrono::Duration::hours(24)),
+        window_end: Some(at),
+        gap: None,
+        fill_link: None,
     }
 }
 

@@ -7,7 +7,7 @@ use api::auth::ClaimsMapping;
 use api::ui::OidcSignIn;
 use rand::Rng;
 use secrecy::SecretString;
-use shared::adapters::engine_http::{EngineConfig, EngineCredential};
+use shared::adapters::engine_http::{EngineConfig, EngineCredential, TimeRangeMode};
 use shared::adapters::sandbox_engine::SandboxConfig;
 use shared::config::{
     ConfigError, ServiceConfig, parse_var, process_env, required_var, secs_var, var,
@@ -29,6 +29,8 @@ pub struct LocalConfig {
     /// `ENGINE_URL`: a real engine instead of the sandbox.
     pub engine_url: Option<String>,
     engine_api_key: Option<SecretString>,
+    /// `ENGINE_TIME_RANGE` (`both`, `field`, `query`, `off`): how runs tell the engine their data window.
+    pub engine_time_range: TimeRangeMode,
     /// `WEBHOOK_URL`: notifications are also posted there (a secret: it carries the channel's token).
     pub webhook_url: Option<SecretString>,
     /// `DISPATCH_INTERVAL_SECS` (60) and `STATUS_CHECK_INTERVAL_SECS` (300).
@@ -85,6 +87,7 @@ impl LocalConfig {
             auth,
             engine_url: var(&lookup, "ENGINE_URL"),
             engine_api_key: var(&lookup, "ENGINE_API_KEY").map(SecretString::from),
+            engine_time_range: parse_var(&lookup, "ENGINE_TIME_RANGE", TimeRangeMode::Both)?,
             webhook_url: var(&lookup, "WEBHOOK_URL").map(SecretString::from),
             dispatch_interval: secs_var(
                 &lookup,
@@ -107,7 +110,7 @@ impl LocalConfig {
     }
 
     pub fn engine_config(&self, base_url: String) -> EngineConfig {
-        let config = EngineConfig::new(base_url);
+        let config = EngineConfig::new(base_url).with_time_range(self.engine_time_range);
         match &self.engine_api_key {
             Some(key) => config.with_credential(EngineCredential::ApiKey(key.clone())),
             None => config,

@@ -41,6 +41,14 @@ impl App {
     /// Opens the store under `DATA_DIR`, starts the sandbox engine unless `ENGINE_URL` is set, wires the use
     /// cases, the API and the UI, and binds `LISTEN_ADDR` (port 0: any free port, see [`App::addr`]).
     pub async fn build(cfg: LocalConfig) -> Result<Self, StartError> {
+        Self::build_with_clock(cfg, Arc::new(SystemClock)).await
+    }
+
+    /// [`App::build`] on `clock` (tests move a fixed clock to run minutely schedules in seconds).
+    pub async fn build_with_clock(
+        cfg: LocalConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
         // Clients: the store, the engine, the notification channels.
         std::fs::create_dir_all(&cfg.data_dir).map_err(StartError::io(format!(
             "cannot create DATA_DIR {}",
@@ -81,7 +89,6 @@ impl App {
         }
 
         // Wiring: the use cases on them, the API and UI on the use cases.
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let services = Services::new(
             store,
             engine,

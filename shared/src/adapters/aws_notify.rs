@@ -13,10 +13,10 @@
 //!   `source custom`, `client-markdown`), which Chatbot renders in Slack or Teams.
 //!
 //! Message attributes on both: `event` (`investigation-completed`, `investigation-failed`,
-//! `schedule-disabled`), `status` (the run status), `owner`, `schedule_id` (all `String`), and on completed runs
-//! `new_findings` (`Number`) and `max_severity` (`String`: `informational`…`critical`, or `none`). A subscriber
-//! that only wants failures sets the filter policy `{"event": ["investigation-failed", "schedule-disabled"]}`;
-//! an on-call channel that wants new high or critical findings sets
+//! `schedule-disabled`, `coverage-gap`), `status` (the run status), `owner`, `schedule_id` (all `String`), and on
+//! completed runs `new_findings` (`Number`) and `max_severity` (`String`: `informational`…`critical`, or `none`). A
+//! subscriber that only wants failures sets the filter policy `{"event": ["investigation-failed",
+//! "schedule-disabled"]}`; an on-call channel that wants new high or critical findings sets
 //! `{"new_findings": [{"numeric": [">", 0]}], "max_severity": ["high", "critical"]}`.
 //!
 //! # EventBridge
@@ -174,6 +174,7 @@ pub fn chatbot_message(n: &Notification) -> Value {
         }
         NotificationEvent::InvestigationFailed => (":x:", "Investigation failed"),
         NotificationEvent::ScheduleDisabled => (":no_entry:", "Schedule disabled"),
+        NotificationEvent::CoverageGap => (":warning:", "Coverage gap"),
     };
     let title = truncate_chars(&format!("{icon} {}", n.subject()), MAX_CHAT_TITLE_CHARS);
 
@@ -182,6 +183,12 @@ pub fn chatbot_message(n: &Notification) -> Value {
         format!("*Run:* `{}`: {}", n.run_id, n.status),
         format!("*Scheduled for:* {}", n.scheduled_for.to_rfc3339()),
     ];
+    if let Some(w) = n.window() {
+        lines.push(format!("*Data window:* {w} (UTC)"));
+    }
+    if let Some(gap) = &n.gap {
+        lines.push(format!("*Not covered:* {} ({})", gap.window(), gap.reason));
+    }
     if let Some(ms) = n.duration_ms {
         lines.push(format!("*Duration:* {:.1} s", ms as f64 / 1000.0));
     }
@@ -235,6 +242,10 @@ pub fn chatbot_message(n: &Notification) -> Value {
                 .as_ref()
                 .map_or("Fix the cause, then resume it.", |r| r.remedy()),
             n.schedule_id
+        )),
+        NotificationEvent::CoverageGap => next_steps.push(format!(
+            "Fill it with a backfill run: `POST {}`",
+            n.fill_link.as_deref().unwrap_or(&n.link)
         )),
     }
 
@@ -300,6 +311,7 @@ pub fn detail_type(event: NotificationEvent) -> &'static str {
         NotificationEvent::InvestigationCompleted => "Investigation Completed",
         NotificationEvent::InvestigationFailed => "Investigation Failed",
         NotificationEvent::ScheduleDisabled => "Schedule Disabled",
+        NotificationEvent::CoverageGap => "Coverage Gap",
     }
 }
 
@@ -417,6 +429,10 @@ mod tests {
             findings: Vec::new(),
             resolved: Vec::new(),
             created_at: now,
+            window_start: Some(now - chrono::Duration::hours(24)),
+            window_end: Some(now),
+            gap: None,
+            fill_link: None,
         };
         n.summary = Some("x".repeat(10_000));
         n

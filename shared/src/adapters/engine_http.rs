@@ -54,6 +54,52 @@ pub enum EngineCredential {
     Bearer(SecretString),
 }
 
+/// How a start request tells the engine the run's data window (`ENGINE_TIME_RANGE`): a `time_range` field, a
+/// sentence at the end of the query (an LLM engine may ignore fields it does not know), both, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeRangeMode {
+    #[default]
+    Both,
+    Field,
+    Query,
+    Off,
+}
+
+impl std::str::FromStr for TimeRangeMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "both" => Ok(Self::Both),
+            "field" => Ok(Self::Field),
+            "query" => Ok(Self::Query),
+            "off" => Ok(Self::Off),
+            other => Err(format!(
+                "unknown time range mode {other:?}; expected both, field, query or off"
+            )),
+        }
+    }
+}
+
+impl TimeRangeMode {
+    fn sends_field(self) -> bool {
+        matches!(self, Self::Both | Self::Field)
+    }
+
+    fn sends_sentence(self) -> bool {
+        matches!(self, Self::Both | Self::Query)
+    }
+}
+
+/// The sentence appended to the query naming the window in UTC.
+pub fn time_range_sentence(window: &crate::domain::Window) -> String {
+    let fmt = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    format!(
+        "Investigate only data from {} (inclusive) to {} (exclusive), UTC.",
+        fmt(window.start),
+        fmt(window.end)
+    )
+}
+
 /// Settings for [`SocmateEngine`]. `Debug` is safe to log (the credential is redacted).
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -65,6 +111,8 @@ pub struct EngineConfig {
     pub connect_timeout: Duration,
     /// The `provider` field of a start request.
     pub provider: String,
+    /// How the run's data window is sent.
+    pub time_range: TimeRangeMode,
 }
 
 impl EngineConfig {
@@ -76,7 +124,13 @@ impl EngineConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             provider: DEFAULT_PROVIDER.to_owned(),
+            time_range: TimeRangeMode::default(),
         }
+    }
+
+    pub fn with_time_range(mut self, mode: TimeRangeMode) -> Self {
+        self.time_range = mode;
+        self
     }
 
     pub fn with_credential(mut self, credential: EngineCredential) -> Self {
@@ -107,6 +161,7 @@ pub struct SocmateEngine {
     auth_headers: HeaderMap,
     provider: String,
     request_timeout: Duration,
+    time_range: TimeRangeMode,
 }
 
 impl fmt::Debug for SocmateEngine {
@@ -157,6 +212,7 @@ impl SocmateEngine {
             auth_headers,
             provider: config.provider,
             request_timeout: config.request_timeout,
+            time_range: config.time_range,
         })
     }
 
@@ -219,11 +275,21 @@ impl InvestigationEngine for SocmateEngine {
                 status: 0,
                 detail: "idempotency key is not a valid header value".to_owned(),
             })?;
-        let body = serde_json::json!({
-            "query": request.query,
+        let mut query = request.query.clone();
+        let window = request
+            .time_range
+            .filter(|_| self.time_range != TimeRangeMode::Off);
+        if let Some(w) = window.filter(|_| self.time_range.sends_sentence()) {
+            query = format!("{}\n\n{}", query.trim_end(), time_range_sentence(&w));
+        }
+        let mut body = serde_json::json!({
+            "query": query,
             "persona": request.persona,
             "provider": self.provider,
         });
+        if let Some(w) = window.filter(|_| self.time_range.sends_field()) {
+            body["time_range"] = serde_json::json!({"start": w.start, "end": w.end});
+        }
         let http = self
             .client
             .post(self.url(&["api", "v1", "investigations", "start"]))

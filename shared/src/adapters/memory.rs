@@ -488,6 +488,9 @@ pub fn daily_schedule(name: &str, time: &str) -> crate::services::NewSchedule {
         cron_expression: None,
         timezone: Some("UTC".into()),
         notify_on: None,
+        lookback: None,
+        settlement_delay: None,
+        max_catchup: None,
     }
 }
 

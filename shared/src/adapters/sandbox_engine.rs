@@ -172,6 +172,8 @@ struct Session {
     query: String,
     persona: String,
     provider: String,
+    /// The start request's `time_range`, echoed back (tests check what the engine was told).
+    time_range: Option<Value>,
     created_at: DateTime<Utc>,
     /// Monotonic start, so terminal transitions follow Tokio's clock (and paused time in tests).
     started: Instant,
@@ -195,6 +197,9 @@ impl Session {
             "engine": "sandbox",
             "sandbox": true,
         });
+        if let Some(range) = &self.time_range {
+            doc["time_range"] = range.clone();
+        }
         if self.is_active(now, run_time) {
             return doc;
         }
@@ -401,6 +406,7 @@ async fn start(State(sandbox): State<Arc<Sandbox>>, headers: HeaderMap, body: By
         query: query.to_owned(),
         persona: persona.to_owned(),
         provider: provider.to_owned(),
+        time_range: body.get("time_range").filter(|v| v.is_object()).cloned(),
         created_at: Utc::now(),
         started: now,
         failure,
@@ -490,6 +496,7 @@ mod tests {
             query: query.into(),
             persona: "soc_analyst".into(),
             provider: "sentinel".into(),
+            time_range: None,
             created_at: Utc::now(),
             started: now,
             failure,

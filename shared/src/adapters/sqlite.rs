@@ -899,6 +899,12 @@ mod tests {
             notify_on: Default::default(),
             findings_summary: None,
             findings_baseline: None,
+            lookback: None,
+            settlement_delay: Default::default(),
+            max_catchup: crate::domain::timing::DEFAULT_MAX_CATCHUP,
+            last_window_end: None,
+            coverage: Default::default(),
+            unannounced_gaps: Vec::new(),
         }
     }
 
@@ -930,6 +936,9 @@ mod tests {
             resolved: Vec::new(),
             findings_summary: None,
             notification: None,
+            window_start: None,
+            window_end: None,
+            gaps: Vec::new(),
         }
     }
 
@@ -960,6 +969,10 @@ mod tests {
             findings: Vec::new(),
             resolved: Vec::new(),
             created_at,
+            window_start: None,
+            window_end: None,
+            gap: None,
+            fill_link: None,
         }
     }
 

@@ -52,6 +52,8 @@ pub enum AuditAction {
     Deleted,
     /// Someone asked for a manual run.
     RunRequested,
+    /// Someone asked for a backfill run over a past window (the reason names the window).
+    BackfillRequested,
     /// The system disabled the schedule (repeated failures, or a definition that no longer parses).
     Disabled,
     /// The system completed a one-time schedule after its run.

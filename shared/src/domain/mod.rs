@@ -2,6 +2,7 @@
 //! nothing above it (no ports, services or adapters) and returns its own errors.
 
 pub mod audit;
+pub mod coverage;
 pub mod error;
 pub mod findings;
 pub mod ids;
@@ -13,6 +14,7 @@ pub mod specificity;
 pub mod timing;
 
 pub use audit::{Actor, AuditAction, AuditEvent, FieldChange};
+pub use coverage::{Coverage, Gap, GapReason, InProgress, Ledger};
 pub use error::TransitionError;
 pub use findings::{
     Finding, FindingStatus, FindingsSummary, NotifyOn, ReportedFinding, ReportedFindings,
@@ -25,4 +27,6 @@ pub use run::{
     Run, RunError, RunErrorKind, RunRetention, RunStatus, RunSubject, Trigger, Work, WorkKind,
 };
 pub use schedule::{Caller, Role, Schedule, ScheduleStatus};
-pub use timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
+pub use timing::{
+    DayOfMonth, DayOfWeek, Frequency, IsoDuration, TimingRule, TimingSpec, Window, WindowSettings,
+};

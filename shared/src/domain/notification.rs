@@ -4,9 +4,11 @@
 use crate::domain::findings::{
     Entity, Finding, FindingStatus, FindingsSummary, NOTIFIED_NEW_FINDINGS, Severity,
 };
+use crate::domain::coverage::Gap;
 use crate::domain::ids::{NotificationId, RunId, ScheduleId};
 use crate::domain::policy::DisabledReason;
 use crate::domain::run::{Run, RunError, RunStatus, SessionUrlTemplate};
+use crate::domain::timing::Window;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +21,8 @@ pub enum NotificationEvent {
     InvestigationCompleted,
     InvestigationFailed,
     ScheduleDisabled,
+    /// A span of data time was not covered (failed, skipped, paused, disabled, missed): once per gap.
+    CoverageGap,
 }
 
 impl NotificationEvent {
@@ -27,6 +31,7 @@ impl NotificationEvent {
             Self::InvestigationCompleted => "investigation-completed",
             Self::InvestigationFailed => "investigation-failed",
             Self::ScheduleDisabled => "schedule-disabled",
+            Self::CoverageGap => "coverage-gap",
         }
     }
 }
@@ -62,6 +67,17 @@ pub struct Notification {
     /// The API path of the run's schedule history.
     pub link: String,
     pub created_at: DateTime<Utc>,
+    /// The run's data window `[window_start, window_end)`.
+    #[serde(default)]
+    pub window_start: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub window_end: Option<DateTime<Utc>>,
+    /// For `coverage-gap`: the span not covered and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<Gap>,
+    /// For `coverage-gap`: the API path that fills the schedule's open gaps (`POST`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill_link: Option<String>,
     /// For `investigation-completed`: the run's findings counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings_summary: Option<FindingsSummary>,
@@ -154,36 +170,60 @@ impl Notification {
         if run.disabled_schedule.is_some() {
             events.push(NotificationEvent::ScheduleDisabled);
         }
+        let gaps = run
+            .gaps
+            .iter()
+            .map(|g| (NotificationEvent::CoverageGap, Some(g)));
         events
             .into_iter()
-            .map(|event| {
+            .map(|e| (e, None))
+            .chain(gaps)
+            .map(|(event, gap)| {
                 let part = Self::findings_of(run, event);
                 Self {
-                    id: NotificationId::from(format!("ntf_{}_{}", run.run_id, event.as_str())),
-                    event,
-                    owner: run.owner.clone(),
-                    schedule_id: run.schedule_id.clone(),
-                    schedule_name: run.schedule_name.clone(),
-                    run_id: run.run_id.clone(),
-                    session_id: run.session_id.clone(),
-                    session_url: run.session_url(sessions),
-                    status: run.status,
-                    scheduled_for: run.scheduled_for,
-                    started_at: run.started_at,
-                    finished_at: run.finished_at,
-                    duration_ms: run.duration_ms,
-                    error: run.error.clone(),
-                    summary: run.summary.clone(),
-                    disabled_reason: (event == NotificationEvent::ScheduleDisabled)
-                        .then(|| run.disabled_schedule.clone())
-                        .flatten(),
-                    link: format!("/api/v1/schedules/{}/runs", run.schedule_id),
-                    created_at: now,
-                    findings_summary: part.findings_summary,
-                    new_findings: part.new_findings,
-                    max_severity: part.max_severity,
-                    findings: part.findings,
-                    resolved: part.resolved,
+                // One per gap: a replay of the same gap overwrites its stored notification.
+                id: NotificationId::from(match gap {
+                    None => format!("ntf_{}_{}", run.run_id, event.as_str()),
+                    Some(g) => format!(
+                        "ntf_{}_{}_{}_{}",
+                        run.schedule_id,
+                        g.start.timestamp_millis(),
+                        g.reason,
+                        event.as_str()
+                    ),
+                }),
+                event,
+                owner: run.owner.clone(),
+                schedule_id: run.schedule_id.clone(),
+                schedule_name: run.schedule_name.clone(),
+                run_id: run.run_id.clone(),
+                session_id: run.session_id.clone(),
+                session_url: run.session_url(sessions),
+                status: run.status,
+                scheduled_for: run.scheduled_for,
+                started_at: run.started_at,
+                finished_at: run.finished_at,
+                duration_ms: run.duration_ms,
+                error: run.error.clone(),
+                summary: run.summary.clone(),
+                disabled_reason: (event == NotificationEvent::ScheduleDisabled)
+                    .then(|| run.disabled_schedule.clone())
+                    .flatten(),
+                link: match gap {
+                    None => format!("/api/v1/schedules/{}/runs", run.schedule_id),
+                    Some(_) => format!("/api/v1/schedules/{}/coverage", run.schedule_id),
+                },
+                created_at: now,
+                window_start: run.window_start,
+                window_end: run.window_end,
+                gap: gap.cloned(),
+                fill_link: gap
+                    .map(|_| format!("/api/v1/schedules/{}/coverage/fill", run.schedule_id)),
+                findings_summary: part.findings_summary,
+                new_findings: part.new_findings,
+                max_severity: part.max_severity,
+                findings: part.findings,
+                resolved: part.resolved,
                 }
             })
             .collect()
@@ -255,6 +295,10 @@ impl Notification {
                 ),
                 None => format!("Schedule disabled: {}", self.schedule_name),
             },
+            NotificationEvent::CoverageGap => match &self.gap {
+                Some(gap) => format!("Coverage gap ({}): {}", gap.reason, self.schedule_name),
+                None => format!("Coverage gap: {}", self.schedule_name),
+            },
         }
     }
 
@@ -271,6 +315,12 @@ impl Notification {
             "Scheduled for: {}",
             self.scheduled_for.to_rfc3339()
         ));
+        if let Some(w) = self.window() {
+            lines.push(format!("Data window: {w} (UTC)"));
+        }
+        if let Some(gap) = &self.gap {
+            lines.push(format!("Not covered: {} ({})", gap.window(), gap.reason));
+        }
         if let Some(d) = self.duration_ms {
             lines.push(format!("Duration: {:.1} s", d as f64 / 1000.0));
         }
@@ -293,6 +343,14 @@ impl Notification {
             lines.push("The schedule will not run again until it is resumed.".into());
         }
         lines.push(format!("Details: {}", self.link));
+        if let Some(fill) = &self.fill_link {
+            lines.push(format!("Fill the gaps: POST {fill}"));
+        }
         lines.join("\n")
+    }
+
+    /// The run's data window, when it has one.
+    pub fn window(&self) -> Option<Window> {
+        Some(Window::new(self.window_start?, self.window_end?))
     }
 }

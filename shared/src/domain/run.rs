@@ -3,8 +3,10 @@
 use crate::domain::findings::{
     Finding, FindingsSummary, NotificationOutcome, ReportedFindings, ResolvedFinding,
 };
+use crate::domain::coverage::Gap;
 use crate::domain::ids::{RunId, ScheduleId};
 use crate::domain::policy::{DEFAULT_RUN_HISTORY, DisabledReason, MAX_CONSECUTIVE_FAILURES};
+use crate::domain::timing::Window;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -15,6 +17,8 @@ use std::str::FromStr;
 pub enum Trigger {
     Scheduled,
     Manual,
+    /// A run over a window in the past, to fill a coverage gap. Never counts toward the failure streak.
+    Backfill,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -244,6 +248,16 @@ pub struct Run {
     /// Whether the run's notification went out, or why not (`notify_on` suppressed it).
     #[serde(default)]
     pub notification: Option<NotificationOutcome>,
+    /// The data window `[window_start, window_end)` this run looks at, fixed when it is claimed (absent on runs
+    /// from before windows existed).
+    #[serde(default)]
+    pub window_start: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub window_end: Option<DateTime<Utc>>,
+    /// Coverage gaps recorded by the writes that created or finished this run, announced (`coverage-gap`) by its
+    /// outbox with its other notifications.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<Gap>,
 }
 
 /// The first transient start failure waits this long; each further one doubles it (up to 2^6 times).
@@ -286,7 +300,22 @@ impl Run {
             resolved: Vec::new(),
             findings_summary: None,
             notification: None,
+            window_start: None,
+            window_end: None,
+            gaps: Vec::new(),
         }
+    }
+
+    /// This run with its data window.
+    pub fn with_window(mut self, window: Window) -> Self {
+        self.window_start = Some(window.start);
+        self.window_end = Some(window.end);
+        self
+    }
+
+    /// The data window, when the run has one.
+    pub fn window(&self) -> Option<Window> {
+        Some(Window::new(self.window_start?, self.window_end?))
     }
 
     /// A scheduled occurrence that is not run because an earlier run is still in flight. Terminal at once; not a
@@ -417,7 +446,10 @@ impl Run {
 
     /// `notify_on` suppressed this completed run's notification: nothing is published, and the run says why.
     pub fn suppress_notification(&mut self, reason: &str) {
-        self.work = None;
+        // The coverage gaps it carries still go out (`coverage-gap` always notifies).
+        if self.gaps.is_empty() {
+            self.work = None;
+        }
         self.notification = Some(NotificationOutcome {
             sent: false,
             reason: Some(reason.to_owned()),

@@ -299,6 +299,7 @@ impl Services {
             idempotency_key: run.run_id.to_string(),
             query: run.user_query.clone(),
             persona: run.persona.clone(),
+            time_range: run.window(),
         };
         let answer = self.engine.start(&request).await;
         let now = self.clock.now();

@@ -5,7 +5,9 @@
 //! - [`dispatch`]: the minute tick: claim due occurrences exactly once and start them; retry unconfirmed starts.
 //! - [`status`]: the five-minute tick: poll running investigations, finish them, apply the failure policy.
 //! - [`outbox`]: publish the notifications of finished runs.
+//! - [`coverage`]: the coverage ledger, backfill runs, filling gaps.
 
+pub mod coverage;
 pub mod dispatch;
 mod drain;
 pub mod error;
@@ -21,6 +23,7 @@ use crate::config::ServiceConfig;
 use crate::ports::{Clock, InvestigationEngine, Notifier, ScheduleStore};
 use std::sync::Arc;
 
+pub use coverage::BackfillRequest;
 pub use dispatch::DispatchReport;
 pub use error::{FieldError, ServiceError};
 pub use outbox::Delivered;

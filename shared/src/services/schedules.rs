@@ -5,8 +5,11 @@ use super::input::field_errors;
 use super::paging::PageRequest;
 use super::views::ScheduleView;
 use crate::domain::audit::REASON_MAX;
-use crate::domain::specificity::{QueryValidation, validate_query};
-use crate::domain::timing::{DayOfMonth, DayOfWeek, Frequency, TimingRule, TimingSpec};
+use crate::domain::specificity::{QueryValidation, validate_query, validate_query_with_lookback};
+use crate::domain::timing::{
+    DEFAULT_MAX_CATCHUP, DayOfMonth, DayOfWeek, Frequency, IsoDuration, TimingRule, TimingSpec,
+    Window, WindowSettings,
+};
 use crate::domain::{
     Caller, Notification, NotifyOn, Role, Run, RunId, Schedule, ScheduleId, ScheduleStatus,
 };
@@ -63,6 +66,20 @@ pub struct NewSchedule {
     /// and `schedule-disabled` always notify.
     #[serde(default)]
     pub notify_on: Option<NotifyOn>,
+    /// Fixed window length (ISO-8601, e.g. `PT24H`): each run looks back this far instead of at the time since
+    /// the previous run. Empty: contiguous windows.
+    #[serde(default)]
+    #[schema(example = "PT24H")]
+    pub lookback: Option<String>,
+    /// How long after an instant its logs are complete (ISO-8601); windows end this much before the run's time.
+    /// Absent: the server's `SETTLEMENT_DELAY` (default `PT0S`).
+    #[serde(default)]
+    #[schema(example = "PT15M")]
+    pub settlement_delay: Option<String>,
+    /// How far back one catch-up run after downtime reaches (ISO-8601, default `P7D`); older time is a `missed` gap.
+    #[serde(default)]
+    #[schema(example = "P7D")]
+    pub max_catchup: Option<String>,
 }
 
 /// `PATCH /api/v1/schedules/{id}`: absent fields stay as they are.
@@ -87,6 +104,10 @@ pub struct SchedulePatch {
     pub timezone: Option<String>,
     /// `every_run`, `findings`, `new_findings` or `failures`.
     pub notify_on: Option<NotifyOn>,
+    /// ISO-8601; an empty string clears it (contiguous windows again).
+    pub lookback: Option<String>,
+    pub settlement_delay: Option<String>,
+    pub max_catchup: Option<String>,
 }
 
 impl SchedulePatch {
@@ -115,6 +136,13 @@ pub struct TimingInput {
     pub cron_expression: Option<String>,
     #[serde(default)]
     pub timezone: Option<String>,
+    /// ISO-8601 window fields, so the preview shows each run's window.
+    #[serde(default)]
+    pub lookback: Option<String>,
+    #[serde(default)]
+    pub settlement_delay: Option<String>,
+    #[serde(default)]
+    pub max_catchup: Option<String>,
 }
 
 /// `POST /api/v1/schedules/validate`.
@@ -129,6 +157,11 @@ pub struct ValidateRequest {
     pub persona: Option<String>,
     #[serde(default)]
     pub frequency: Option<Frequency>,
+    /// The schedule's `lookback` (ISO-8601), if it has one: warnings then use the window it really sends and say
+    /// when the query's own words contradict it.
+    #[serde(default)]
+    #[schema(example = "PT24H")]
+    pub lookback: Option<String>,
 }
 
 /// `GET /api/v1/schedules`: a page, and optionally only one status.
@@ -160,6 +193,9 @@ pub struct Preview {
     pub timezone: String,
     pub schedule_description: String,
     pub runs: Vec<DateTime<Utc>>,
+    /// The data window of each run in `runs` (same order), as the dispatcher will fix it.
+    #[serde(default)]
+    pub windows: Vec<Window>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -212,6 +248,82 @@ fn spec_from(
 
 pub(crate) fn stored_rule(schedule: &Schedule) -> Result<TimingRule, ServiceError> {
     TimingRule::parse_stored(&schedule.timing).map_err(|e| ServiceError::Invalid(field_errors(e)))
+}
+
+/// The bounds of the window fields: (field, shortest, longest).
+const LOOKBACK_BOUNDS: (i64, i64) = (60, 400 * 86_400);
+const SETTLEMENT_BOUNDS: (i64, i64) = (0, 7 * 86_400);
+const CATCHUP_BOUNDS: (i64, i64) = (60, 400 * 86_400);
+
+/// One ISO-8601 window field of a request: `Ok(None)` when absent or empty, the problem (naming the field) when
+/// it does not parse or lies outside `bounds` (seconds).
+fn duration_field(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    value: Option<&str>,
+    (min, max): (i64, i64),
+) -> Option<IsoDuration> {
+    let text = value.map(str::trim).filter(|v| !v.is_empty())?;
+    match IsoDuration::parse(field, text) {
+        Ok(d) if (min..=max).contains(&d.duration().num_seconds()) => Some(d),
+        Ok(_) => {
+            errors.push(FieldError::body(
+                field,
+                "range",
+                format!(
+                    "{field} must be between {} and {}",
+                    IsoDuration::seconds(min),
+                    IsoDuration::seconds(max)
+                ),
+            ));
+            None
+        }
+        Err(problem) => {
+            errors.push(problem.into());
+            None
+        }
+    }
+}
+
+/// The window fields of a new definition, with the server's default settlement delay.
+fn window_settings(
+    errors: &mut Vec<FieldError>,
+    lookback: Option<&str>,
+    settlement_delay: Option<&str>,
+    max_catchup: Option<&str>,
+    default_settlement: IsoDuration,
+) -> WindowSettings {
+    WindowSettings {
+        lookback: duration_field(errors, "lookback", lookback, LOOKBACK_BOUNDS),
+        settlement_delay: duration_field(
+            errors,
+            "settlement_delay",
+            settlement_delay,
+            SETTLEMENT_BOUNDS,
+        )
+        .unwrap_or(default_settlement),
+        max_catchup: duration_field(errors, "max_catchup", max_catchup, CATCHUP_BOUNDS)
+            .unwrap_or(DEFAULT_MAX_CATCHUP),
+    }
+}
+
+/// The windows of the runs at `runs`, contiguous from `previous_end` as the dispatcher will fix them.
+pub(crate) fn preview_windows(
+    rule: &TimingRule,
+    settings: &WindowSettings,
+    runs: &[DateTime<Utc>],
+    mut previous_end: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+) -> Vec<Window> {
+    runs.iter()
+        .map(|t| {
+            let w = rule
+                .scheduled_window(settings, *t, previous_end, created_at)
+                .window;
+            previous_end = Some(previous_end.map_or(w.end, |p| p.max(w.end)));
+            w
+        })
+        .collect()
 }
 
 impl Services {
@@ -267,6 +379,14 @@ impl Services {
     }
 
     /// Reads a schedule the caller may see; deleted and other users' schedules are "not found".
+    pub(crate) async fn visible_schedule(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Schedule, ServiceError> {
+        self.visible(caller, id).await
+    }
+
     async fn visible(&self, caller: &Caller, id: &str) -> Result<Schedule, ServiceError> {
         let not_found = || ServiceError::NotFound(format!("schedule {id}"));
         let schedule = self
@@ -335,6 +455,13 @@ impl Services {
         let rule = TimingRule::parse(&spec, now)
             .map_err(|e| errors.extend(field_errors(e)))
             .ok();
+        let windows = window_settings(
+            &mut errors,
+            input.lookback.as_deref(),
+            input.settlement_delay.as_deref(),
+            input.max_catchup.as_deref(),
+            self.config.default_settlement_delay,
+        );
         self.check_query_specificity(&mut errors, &input.user_query, input.frequency);
         let rule = match rule {
             Some(rule) if errors.is_empty() => rule,
@@ -363,6 +490,12 @@ impl Services {
             notify_on: input.notify_on.unwrap_or_default(),
             findings_summary: None,
             findings_baseline: None,
+            lookback: windows.lookback,
+            settlement_delay: windows.settlement_delay,
+            max_catchup: windows.max_catchup,
+            last_window_end: None,
+            coverage: Default::default(),
+            unannounced_gaps: Vec::new(),
         };
         let mut schedule = schedule;
         schedule.created(&caller.actor());
@@ -519,6 +652,19 @@ impl Services {
                         Err(e) => errors.extend(field_errors(e)),
                     }
                 }
+                if let Some(v) = p.lookback.as_deref() {
+                    s.lookback = duration_field(&mut errors, "lookback", Some(v), LOOKBACK_BOUNDS);
+                }
+                if let Some(v) = p.settlement_delay.as_deref() {
+                    s.settlement_delay =
+                        duration_field(&mut errors, "settlement_delay", Some(v), SETTLEMENT_BOUNDS)
+                            .unwrap_or(self.config.default_settlement_delay);
+                }
+                if let Some(v) = p.max_catchup.as_deref() {
+                    s.max_catchup =
+                        duration_field(&mut errors, "max_catchup", Some(v), CATCHUP_BOUNDS)
+                            .unwrap_or(DEFAULT_MAX_CATCHUP);
+                }
                 if query_or_frequency_changed {
                     self.check_query_specificity(&mut errors, &s.user_query, s.timing.frequency);
                 }
@@ -605,7 +751,8 @@ impl Services {
             let current = self.visible(caller, id).await?;
             let now = self.clock.now();
             let mut schedule = current.clone();
-            let run = schedule.run_now(now, now + self.lease(), &caller.actor());
+            let rule = stored_rule(&current)?;
+            let run = schedule.run_now(&rule, now, now + self.lease(), &caller.actor());
             if self
                 .store
                 .create_run(&schedule, current.version, &run)
@@ -676,10 +823,19 @@ impl Services {
         let rule = stored_rule(&schedule)?;
         let count = preview_count(count)?;
         let from = from.unwrap_or_else(|| self.clock.now());
+        let runs = rule.upcoming(from, count);
+        let windows = preview_windows(
+            &rule,
+            &schedule.window_settings(),
+            &runs,
+            schedule.last_window_end,
+            schedule.created_at,
+        );
         Ok(Preview {
             timezone: schedule.timing.timezone.clone(),
             schedule_description: rule.describe(),
-            runs: rule.upcoming(from, count),
+            runs,
+            windows,
         })
     }
 
@@ -701,12 +857,28 @@ impl Services {
             input.timezone,
             self.default_tz(),
         );
-        let rule =
-            TimingRule::parse(&spec, now).map_err(|e| ServiceError::Invalid(field_errors(e)))?;
+        let mut errors = Vec::new();
+        let settings = window_settings(
+            &mut errors,
+            input.lookback.as_deref(),
+            input.settlement_delay.as_deref(),
+            input.max_catchup.as_deref(),
+            self.config.default_settlement_delay,
+        );
+        let rule = TimingRule::parse(&spec, now)
+            .map_err(|e| errors.extend(field_errors(e)))
+            .ok();
+        let rule = match rule {
+            Some(rule) if errors.is_empty() => rule,
+            _ => return Err(ServiceError::Invalid(errors)),
+        };
+        let runs = rule.upcoming(from, count);
+        let windows = preview_windows(&rule, &settings, &runs, None, now);
         Ok(Preview {
             timezone: rule.spec().timezone.clone(),
             schedule_description: rule.describe(),
-            runs: rule.upcoming(from, count),
+            runs,
+            windows,
         })
     }
 
@@ -725,10 +897,20 @@ impl Services {
                 ),
             ));
         }
+        let lookback = duration_field(
+            &mut errors,
+            "lookback",
+            request.lookback.as_deref(),
+            LOOKBACK_BOUNDS,
+        );
         if !errors.is_empty() {
             return Err(ServiceError::Invalid(errors));
         }
-        Ok(validate_query(&request.query, request.frequency))
+        Ok(validate_query_with_lookback(
+            &request.query,
+            request.frequency,
+            lookback.map(|l| l.duration().num_seconds().unsigned_abs()),
+        ))
     }
 
     pub async fn list_notifications(

@@ -336,7 +336,14 @@ async fn an_occurrence_during_a_running_run_is_skipped_not_failed() -> R {
     assert_eq!((report.claimed, report.skipped), (0, 1));
     let rs = runs(&w, &id).await;
     assert_eq!(rs[0].status, RunStatus::Skipped);
-    assert_eq!(rs[0].work, None);
+    // Its window is a `skipped` gap, announced by its outbox mark.
+    assert_eq!(rs[0].work.map(|w| w.kind), Some(WorkKind::Notify));
+    assert_eq!(rs[0].gaps.len(), 1);
+    assert_eq!(rs[0].gaps[0].reason, crate::domain::GapReason::Skipped);
+    assert_eq!(
+        (rs[0].gaps[0].start, rs[0].gaps[0].end),
+        (at(2026, 6, 1, 8, 0), at(2026, 6, 2, 8, 0))
+    );
     let s = w
         .services
         .get_schedule(&analyst("alice"), &id)
@@ -1046,6 +1053,86 @@ async fn notify_on_new_findings_suppresses_a_repeat_and_names_what_is_new_and_re
 }
 
 #[tokio::test]
+async fn window_fields_are_iso_durations_and_a_bad_one_names_its_field() -> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let mut input = daily("A", "08:00");
+    input.lookback = Some("24 hours".into());
+    input.max_catchup = Some("P1M".into());
+    input.settlement_delay = Some("P30D".into());
+    let Err(ServiceError::Invalid(errors)) = w.services.create_schedule(&alice, input).await else {
+        panic!("bad durations must be rejected");
+    };
+    let fields: Vec<_> = errors.iter().map(|e| e.loc[1].clone()).collect();
+    assert_eq!(fields, ["lookback", "settlement_delay", "max_catchup"]);
+    assert!(
+        errors[0].msg.contains("must start with P"),
+        "{}",
+        errors[0].msg
+    );
+    assert!(
+        errors[1].msg.contains("between PT0S and P7D"),
+        "{}",
+        errors[1].msg
+    );
+
+    let mut input = daily("B", "08:00");
+    input.lookback = Some("PT24H".into());
+    input.settlement_delay = Some("PT15M".into());
+    let s = w.services.create_schedule(&alice, input).await?.schedule;
+    let json = serde_json::to_value(&s)?;
+    assert_eq!(
+        (
+            &json["lookback"],
+            &json["settlement_delay"],
+            &json["max_catchup"]
+        ),
+        (
+            &serde_json::json!("P1D"),
+            &serde_json::json!("PT15M"),
+            &serde_json::json!("P7D")
+        )
+    );
+    // The preview shows each run's window; the engine gets it with the start.
+    let preview = w
+        .services
+        .preview_schedule(&alice, s.id.as_str(), Some(2), None)
+        .await?;
+    assert_eq!(preview.windows.len(), 2);
+    assert_eq!(
+        preview.windows[0].end,
+        preview.runs[0] - Duration::minutes(15)
+    );
+    assert_eq!(
+        preview.windows[1].start,
+        preview.runs[1] - Duration::minutes(15) - Duration::hours(24)
+    );
+    w.clock.set(at(2026, 6, 1, 8, 0));
+    w.services.dispatch_due(w.now(), None).await?;
+    let sent = w.engine.started();
+    let range = sent[0].time_range.expect("the engine is told the window");
+    assert_eq!(range.end, at(2026, 6, 1, 7, 45));
+    assert_eq!(range.start, at(2026, 5, 31, 7, 45));
+    let rs = runs(&w, s.id.as_str()).await;
+    assert_eq!(rs[0].window(), Some(range));
+    // An edit clears the lookback with an empty string.
+    let patched = w
+        .services
+        .update_schedule(
+            &alice,
+            s.id.as_str(),
+            SchedulePatch {
+                lookback: Some(String::new()),
+                ..SchedulePatch::default()
+            },
+        )
+        .await?
+        .schedule;
+    assert_eq!(patched.lookback, None);
+    Ok(())
+}
+
+#[tokio::test]
 async fn failures_always_notify_whatever_notify_on_says() -> R {
     use crate::domain::NotifyOn;
     let w = World::new(at(2026, 6, 1, 7, 0));
@@ -1076,6 +1163,121 @@ async fn failures_always_notify_whatever_notify_on_says() -> R {
     assert_eq!(
         published[0].new_findings, None,
         "only completions carry findings fields"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_ledger_shows_a_failed_gap_that_a_backfill_closes_and_fill_reports_when_nothing_is_open()
+-> R {
+    let w = World::new(at(2026, 6, 1, 7, 0));
+    let alice = analyst("alice");
+    let id = w.create(&alice, daily("A", "08:00")).await?;
+    // Day 1 completes, day 2 fails.
+    for (day, outcome) in [(1, true), (2, false)] {
+        w.clock.set(at(2026, 6, day, 8, 0));
+        w.services.dispatch_due(w.now(), None).await?;
+        let run = runs(&w, &id).await.remove(0);
+        let session = run.session_id.unwrap();
+        let state = if outcome {
+            SessionState::Completed {
+                summary: None,
+                finished_at: None,
+                findings: Default::default(),
+            }
+        } else {
+            SessionState::Failed {
+                message: "Sentinel down".into(),
+                finished_at: None,
+            }
+        };
+        w.engine.set_session(&session, Ok(state));
+        w.clock.advance(Duration::minutes(5));
+        w.services.check_runs(w.now(), None).await?;
+    }
+    let c = w.services.coverage(&alice, &id, None, None).await?;
+    assert_eq!(
+        c.from,
+        at(2026, 6, 1, 7, 0),
+        "clipped to the schedule's life"
+    );
+    assert_eq!(c.covered.len(), 1);
+    assert_eq!(
+        (c.covered[0].start, c.covered[0].end),
+        (at(2026, 6, 1, 7, 0), at(2026, 6, 1, 8, 0))
+    );
+    assert_eq!(c.gaps.len(), 1);
+    assert_eq!(c.gaps[0].reason, crate::domain::GapReason::Failed);
+    assert_eq!(
+        (c.gaps[0].start, c.gaps[0].end),
+        (at(2026, 6, 1, 8, 0), at(2026, 6, 2, 8, 0))
+    );
+    let gap_notes: Vec<_> = w
+        .notifier
+        .published()
+        .into_iter()
+        .filter(|n| n.event == NotificationEvent::CoverageGap)
+        .collect();
+    assert_eq!(gap_notes.len(), 1);
+    assert_eq!(
+        gap_notes[0].fill_link.as_deref(),
+        Some(format!("/api/v1/schedules/{id}/coverage/fill").as_str())
+    );
+    assert!(
+        gap_notes[0]
+            .text()
+            .contains("Not covered: 2026-06-01T08:00:00Z to 2026-06-02T08:00:00Z (failed)")
+    );
+
+    // A backfill in the future or too long is refused, naming the field.
+    let bad = |start, end| crate::services::BackfillRequest { start, end };
+    for (request, field) in [
+        (bad(at(2026, 6, 1, 8, 0), at(2026, 6, 9, 8, 0)), "end"),
+        (bad(at(2026, 4, 1, 8, 0), at(2026, 6, 1, 8, 0)), "end"),
+        (bad(at(2026, 6, 1, 8, 0), at(2026, 6, 1, 8, 0)), "start"),
+    ] {
+        let Err(ServiceError::Invalid(errors)) = w.services.backfill(&alice, &id, request).await
+        else {
+            panic!("must be refused");
+        };
+        assert_eq!(errors[0].loc, ["body", field]);
+    }
+
+    // Fill: one backfill over the gap; while it runs, nothing is open; when it completes the gap is gone.
+    let filled = w.services.fill_gaps(&alice, &id).await?;
+    assert_eq!(filled.len(), 1);
+    assert_eq!(filled[0].trigger, Trigger::Backfill);
+    assert_eq!(
+        filled[0].window().map(|w| (w.start, w.end)),
+        Some((at(2026, 6, 1, 8, 0), at(2026, 6, 2, 8, 0)))
+    );
+    assert!(
+        matches!(w.services.fill_gaps(&alice, &id).await, Err(ServiceError::Conflict(m)) if m.contains("no open coverage gaps"))
+    );
+    let c = w.services.coverage(&alice, &id, None, None).await?;
+    assert_eq!(c.in_progress.len(), 1);
+    w.engine.set_session(
+        filled[0].session_id.as_deref().unwrap(),
+        Ok(SessionState::Completed {
+            summary: None,
+            finished_at: None,
+            findings: Default::default(),
+        }),
+    );
+    w.clock.advance(Duration::minutes(5));
+    w.services.check_runs(w.now(), None).await?;
+    let c = w.services.coverage(&alice, &id, None, None).await?;
+    assert!(c.gaps.is_empty(), "{:?}", c.gaps);
+    assert!(c.in_progress.is_empty());
+    assert_eq!(c.covered.len(), 1);
+    assert_eq!(
+        (c.covered[0].start, c.covered[0].end),
+        (at(2026, 6, 1, 7, 0), at(2026, 6, 2, 8, 0))
+    );
+    let s = w.services.get_schedule(&alice, &id).await?.schedule;
+    assert_eq!(
+        s.consecutive_failures, 1,
+        "the backfill does not touch the streak"
     );
     Ok(())
 }

@@ -22,6 +22,9 @@ impl ScheduleView {
     pub fn of(mut schedule: Schedule) -> Self {
         // The baseline is the next diff's bookkeeping, not something to show (and can be large).
         schedule.findings_baseline = None;
+        // The ledger has its own endpoint; the schedule is shown without it.
+        schedule.coverage = Default::default();
+        schedule.unannounced_gaps.clear();
         let schedule_description = TimingRule::parse_stored(&schedule.timing)
             .map(|r| r.describe())
             .unwrap_or_else(|_| "invalid timing".into());
@@ -53,6 +56,9 @@ pub struct RunView {
     pub summary: Option<String>,
     /// Start attempts that failed transiently (the engine was unavailable).
     pub attempts: u32,
+    /// The data window `[window_start, window_end)` the run looks at (absent on runs from before windows).
+    pub window_start: Option<DateTime<Utc>>,
+    pub window_end: Option<DateTime<Utc>>,
     /// A completed run's findings counts: total, new, ongoing, resolved, highest severity.
     pub findings_summary: Option<FindingsSummary>,
     /// Whether the run's notification went out, or why `notify_on` suppressed it.
@@ -102,6 +108,8 @@ impl RunView {
             attempts: r.attempts,
             findings_summary: r.findings_summary,
             notification: r.notification,
+            window_start: r.window_start,
+            window_end: r.window_end,
         }
     }
 }

@@ -11,6 +11,10 @@ use shared::domain::{
 use shared::ports::{ScheduleStore, StoreError, WriteOutcome};
 use std::sync::Arc;
 
+fn rule_of(s: &Schedule) -> Result<shared::domain::timing::TimingRule> {
+    shared::domain::timing::TimingRule::parse_stored(&s.timing).map_err(|e| anyhow::anyhow!("{e:?}"))
+}
+
 fn alice() -> Actor {
     Actor::User("alice".into())
 }
@@ -68,7 +72,7 @@ pub async fn audit_events_are_written_with_each_schedule_change(
         let now = at(1, 9, 0) + Duration::minutes(i64::from(i) * 10);
         let mut next = current.clone();
         next.audit.clear();
-        let mut r = next.run_now(now, now + Duration::minutes(2), &alice());
+        let mut r = next.run_now(&rule_of(&next)?, now, now + Duration::minutes(2), &alice());
         assert!(
             store
                 .create_run(&next, current.version, &r)
@@ -167,7 +171,7 @@ pub async fn a_schedule_write_that_loses_its_condition_writes_no_event(
     // A run-now from a stale version.
     let mut stale = s.clone();
     stale.version = 7;
-    let r = stale.run_now(at(1, 7, 20), at(1, 7, 22), &alice());
+    let r = stale.run_now(&rule_of(&stale)?, at(1, 7, 20), at(1, 7, 22), &alice());
     assert_eq!(
         store.create_run(&stale, 7, &r).await?,
         WriteOutcome::Conflict

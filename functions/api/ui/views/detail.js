@@ -8,6 +8,7 @@ import { navigate } from '../router.js';
 import { personaLabel } from '../server.js';
 import { historySection, pauseReasonNote } from './history.js';
 import { findingsBadges, findingsToggle } from './findings.js';
+import { coveragePanel, windowText } from './coverage.js';
 import { lastRunCell, nextRunCell, resultText, scheduleActions, sessionCell } from './parts.js';
 
 const RUN_REFRESH_MS = 3000;
@@ -21,14 +22,16 @@ export async function viewDetail(s, route) {
   const definition = h('div', { class: 'panel definition skeleton-block', 'data-testid': 'definition' });
   const upcoming = h('div', { class: 'upcoming', 'data-testid': 'upcoming' });
   const refreshNote = h('p', { class: 'muted small refresh-note', 'data-testid': 'refresh-note', 'aria-live': 'polite' });
-  const columns = ['Status', 'Trigger', 'Scheduled for', 'Duration', 'Session', 'Result'];
+  const columns = ['Status', 'Trigger', 'Scheduled for', 'Data window', 'Duration', 'Session', 'Result'];
   const tbody = h('tbody', { 'data-testid': 'run-rows' }, skeletonRows(columns.length, 3));
   const history = historySection(s, () => reload());
+  const coverage = coveragePanel(s, id, VIEWER_TZ, () => reload());
   show(
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/schedules' }, '← Schedules')),
     head,
     actions,
     definition,
+    coverage.panel,
     h(
       'section',
       { 'aria-labelledby': 'runs-title' },
@@ -68,6 +71,9 @@ export async function viewDetail(s, route) {
       renderSchedule(sch, preview);
       renderRuns(items, sch);
     }
+    await coverage.reload().catch((e) => {
+      if (isHandled(e)) throw e;
+    });
     refreshNote.textContent = inFlight ? 'A run is in flight: refreshing every few seconds.' : '';
     if (inFlight) s.timeout(() => load().catch(onRefreshError), RUN_REFRESH_MS);
   };
@@ -137,6 +143,7 @@ export async function viewDetail(s, route) {
             formatInstant(r.scheduled_for, tz),
             tz === VIEWER_TZ ? null : h('div', { class: 'muted small' }, `Your time: ${formatInstant(r.scheduled_for, VIEWER_TZ, false)}`),
           ),
+          h('td', { 'data-label': 'Data window', 'data-testid': 'run-window' }, windowText(r, tz)),
           h('td', { 'data-label': 'Duration', 'data-testid': 'run-duration' }, formatDuration(r.duration_ms)),
           h('td', { 'data-label': 'Session' }, sessionCell(r.session_id, r.session_url)),
           h(

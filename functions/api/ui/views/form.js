@@ -9,6 +9,7 @@ import { errorPanel, focusHeading, h, heading, show, toast } from '../dom.js';
 import { VIEWER_TZ, formatInstant, isoLocalTomorrowAt, itemText, timeZones } from '../format.js';
 import { navigate } from '../router.js';
 import { limitsOf, loadServer, personaOptions } from '../server.js';
+import { windowText } from './coverage.js';
 
 const PREVIEW_DEBOUNCE_MS = 350;
 const PREVIEW_COUNT = 5;
@@ -46,6 +47,10 @@ export function timingBody(v) {
     default:
       break;
   }
+  // The window fields (the "Advanced" disclosure): ISO-8601 durations, sent when filled in.
+  for (const k of ['lookback', 'settlement_delay', 'max_catchup']) {
+    if (v[k] && v[k].trim()) body[k] = v[k].trim();
+  }
   return body;
 }
 
@@ -59,6 +64,8 @@ export function scheduleBody(v, { editing = false } = {}) {
   };
   if (editing || (v.description && v.description.trim())) body.description = v.description;
   if (v.notify_on) body.notify_on = v.notify_on;
+  // An edit clears a lookback with an empty value (contiguous windows again).
+  if (editing && !body.lookback) body.lookback = '';
   return body;
 }
 
@@ -82,6 +89,9 @@ function formValuesFromSchedule(s, defaultPersona) {
     cron_expression: s.cron_expression || '',
     timezone: s.timezone || VIEWER_TZ,
     notify_on: s.notify_on || 'every_run',
+    lookback: s.lookback || '',
+    settlement_delay: s.settlement_delay || '',
+    max_catchup: s.max_catchup || '',
   };
 }
 
@@ -97,6 +107,9 @@ const NEW_SCHEDULE = (persona) => ({
   cron_expression: '0 8 * * MON-FRI',
   timezone: VIEWER_TZ,
   notify_on: 'every_run',
+  lookback: '',
+  settlement_delay: '',
+  max_catchup: '',
 });
 
 function field(name, label, control, { hint, wide } = {}) {
@@ -156,6 +169,9 @@ export async function viewForm(s, route) {
     ),
     cron_expression: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'mono', value: initial.cron_expression }),
     timezone: h('input', { type: 'text', list: 'tz-list', autocomplete: 'off', spellcheck: 'false', value: initial.timezone }),
+    lookback: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'mono', placeholder: 'PT24H', value: initial.lookback }),
+    settlement_delay: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'mono', placeholder: 'PT0S', value: initial.settlement_delay }),
+    max_catchup: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'mono', placeholder: 'P7D', value: initial.max_catchup }),
   };
   const notify = notifyOnField(initial.notify_on);
   c.notify_on = notify.control;
@@ -180,6 +196,15 @@ export async function viewForm(s, route) {
     }),
     timezone: field('timezone', 'Time zone', c.timezone, { hint: `IANA name; your browser uses ${VIEWER_TZ}.` }),
     notify_on: notify.wrap,
+    lookback: field('lookback', 'Lookback', c.lookback, {
+      hint: 'ISO-8601, e.g. PT24H: each run looks back this far. Empty: each run covers the time since the previous one.',
+    }),
+    settlement_delay: field('settlement_delay', 'Settlement delay', c.settlement_delay, {
+      hint: 'How long logs take to arrive, e.g. PT15M: windows end this much before the run. Empty: the server default.',
+    }),
+    max_catchup: field('max_catchup', 'Max catch-up', c.max_catchup, {
+      hint: 'How far back one run reaches after downtime (default P7D); older time becomes a missed gap.',
+    }),
   };
 
   const formError = h('div', { class: 'form-error', role: 'alert', 'data-testid': 'form-error' });
@@ -204,6 +229,9 @@ export async function viewForm(s, route) {
     cron_expression: c.cron_expression.value,
     timezone: c.timezone.value,
     notify_on: c.notify_on.value,
+    lookback: c.lookback.value,
+    settlement_delay: c.settlement_delay.value,
+    max_catchup: c.max_catchup.value,
   });
 
   const setFieldError = (name, msg) => {
@@ -216,7 +244,17 @@ export async function viewForm(s, route) {
     wrap.classList.toggle('has-error', Boolean(msg));
     return !wrap.hidden;
   };
-  const timingNames = ['frequency', 'scheduled_time', 'day_of_week', 'day_of_month', 'cron_expression', 'timezone'];
+  const timingNames = [
+    'frequency',
+    'scheduled_time',
+    'day_of_week',
+    'day_of_month',
+    'cron_expression',
+    'timezone',
+    'lookback',
+    'settlement_delay',
+    'max_catchup',
+  ];
 
   const syncFrequency = () => {
     const f = c.frequency.value;
@@ -252,14 +290,18 @@ export async function viewForm(s, route) {
       const tz = (res && res.timezone) || c.timezone.value || 'UTC';
       desc.textContent = (res && res.schedule_description) || '';
       const runs = Array.isArray(res && res.runs) ? res.runs : [];
+      const windows = Array.isArray(res && res.windows) ? res.windows : [];
       list.replaceChildren(
         ...(runs.length
-          ? runs.map((r) =>
+          ? runs.map((r, i) =>
               h(
                 'li',
                 {},
                 h('span', {}, formatInstant(r, tz)),
                 tz === VIEWER_TZ ? null : h('span', { class: 'muted small' }, ` · your time ${formatInstant(r, VIEWER_TZ, false)}`),
+                windows[i]
+                  ? h('div', { class: 'muted small', 'data-testid': 'preview-window' }, `Data: ${windowText({ window_start: windows[i].start, window_end: windows[i].end }, tz)}`)
+                  : null,
               ),
             )
           : [h('li', { class: 'muted' }, 'No further runs.')]),
@@ -419,6 +461,12 @@ export async function viewForm(s, route) {
       { class: 'group' },
       h('legend', {}, 'When it runs'),
       h('div', { class: 'grid' }, fields.frequency, fields.timezone, fields.scheduled_time, fields.day_of_week, fields.day_of_month, fields.cron_expression),
+      h(
+        'details',
+        { class: 'advanced', 'data-testid': 'advanced', open: Boolean(initial.lookback || initial.settlement_delay) },
+        h('summary', {}, 'Advanced: data window'),
+        h('div', { class: 'grid' }, fields.lookback, fields.settlement_delay, fields.max_catchup),
+      ),
       zoneList,
       previewPanel,
     ),

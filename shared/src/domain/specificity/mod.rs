@@ -27,6 +27,7 @@ pub use result::{
 pub use scoring::{
     CONDITION_STRONG_POINTS, CONDITION_WEAK_POINTS, ENTITY_STRONG_POINTS, ENTITY_WEAK_POINTS,
     MAX_ITEMS_PER_DIMENSION, TIME_STRONG_POINTS, TIME_WEAK_POINTS, VALID_SCORE, validate_query,
+    validate_query_with_lookback,
 };
 pub use words::TABLES;
 

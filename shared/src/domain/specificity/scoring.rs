@@ -312,3 +312,41 @@ pub(super) fn human_duration(seconds: u64) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// [`validate_query`] for a schedule whose windows have a fixed `lookback` (seconds): the coverage warnings compare
+/// the window the schedule really sends with its interval, and a window the query's own words name ("last 24
+/// hours") that contradicts the lookback is a warning too (the engine is told both).
+pub fn validate_query_with_lookback(
+    query: &str,
+    frequency: Option<Frequency>,
+    lookback: Option<u64>,
+) -> QueryValidation {
+    let mut v = validate_query(query, frequency);
+    let Some(lookback) = lookback.filter(|s| *s > 0) else {
+        return v;
+    };
+    let sent = TimeWindow {
+        seconds: lookback,
+        hours: lookback as f64 / HOUR,
+        source: format!("lookback {}", human_duration(lookback)),
+        approximate: false,
+    };
+    v.warnings = frequency
+        .map(|f| coverage_warnings(f, Some(&sent), &v.dimensions.time_scope))
+        .unwrap_or_default();
+    if let Some(said) = &v.time_window {
+        // Calendar phrases vary in length; allow them a tenth either way.
+        let (a, b) = (said.seconds as f64, lookback as f64);
+        if (a - b).abs() > 0.1 * b {
+            v.warnings.push(format!(
+                "The query says '{}' ({}) but the schedule's lookback is {}: each run is sent the {} window. Make \
+                 them agree (or drop the phrase and let the window speak).",
+                said.source,
+                human_duration(said.seconds),
+                human_duration(lookback),
+                human_duration(lookback)
+            ));
+        }
+    }
+    v
+}

@@ -800,3 +800,48 @@ fn long_and_odd_input_is_handled_without_panicking() {
             .is_some()
     );
 }
+
+#[test]
+fn an_explicit_lookback_is_the_window_the_warnings_use_and_contradicting_words_are_flagged() {
+    use super::validate_query_with_lookback;
+    let query = "failed sign-ins in the last 24 hours with more than 5 attempts from the same IP";
+    // Weekly with the query's 24 hours: a gap warning; with a P7D lookback the real window covers the week.
+    let plain = validate_query_with_lookback(query, Some(Frequency::Weekly), None);
+    assert!(
+        plain
+            .warnings
+            .iter()
+            .any(|w| w.contains("will never be investigated")),
+        "{:?}",
+        plain.warnings
+    );
+    let week = validate_query_with_lookback(query, Some(Frequency::Weekly), Some(7 * 86_400));
+    assert!(
+        !week
+            .warnings
+            .iter()
+            .any(|w| w.contains("will never be investigated")),
+        "{:?}",
+        week.warnings
+    );
+    assert!(
+        week.warnings
+            .iter()
+            .any(|w| w.contains("says 'last 24 hours'") && w.contains("lookback is 7 days")),
+        "{:?}",
+        week.warnings
+    );
+    // Words and lookback agree: no contradiction.
+    let daily = validate_query_with_lookback(query, Some(Frequency::Daily), Some(86_400));
+    assert!(daily.warnings.is_empty(), "{:?}", daily.warnings);
+    // A short lookback on a daily schedule leaves a gap, whatever the words say.
+    let short = validate_query_with_lookback(query, Some(Frequency::Daily), Some(3_600));
+    assert!(
+        short
+            .warnings
+            .iter()
+            .any(|w| w.contains("looks at the last 1 hour")),
+        "{:?}",
+        short.warnings
+    );
+}

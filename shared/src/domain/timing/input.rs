@@ -282,3 +282,78 @@ fn parse_cron_field(text: Option<&str>, errors: &mut Vec<InputProblem>) -> Optio
         .map_err(|e| errors.push(InputProblem::invalid("cron_expression", e.to_string())))
         .ok()
 }
+
+/// Reads an ISO-8601 duration as the schedule's window fields take it: `PnW`, or `PnDTnHnMnS` with any of the
+/// parts (whole numbers; at least one part), e.g. `PT24H`, `P7D`, `PT0S`, `P1DT12H`. Years and months are refused:
+/// their length varies, and a data window must be exact. `field` names the field in the problem.
+pub fn parse_iso_duration(
+    field: &'static str,
+    text: &str,
+) -> Result<chrono::Duration, InputProblem> {
+    let text = text.trim();
+    let bad = |why: &str| {
+        InputProblem::invalid(
+            field,
+            format!(
+                "{field} '{text}' is not an ISO-8601 duration such as PT24H, P7D or PT15M: {why}"
+            ),
+        )
+    };
+    let upper = text.to_ascii_uppercase();
+    let Some(rest) = upper.strip_prefix('P') else {
+        return Err(bad("it must start with P"));
+    };
+    let (date, time) = match rest.split_once('T') {
+        Some((_, "")) => return Err(bad("nothing follows T")),
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut seconds: i64 = 0;
+    let mut parts = 0;
+    let mut read = |section: &str, units: &[(char, i64)]| -> Result<(), InputProblem> {
+        let mut number = String::new();
+        let mut allowed = units;
+        for c in section.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            if c == 'Y' || (c == 'M' && units.iter().any(|(u, _)| *u == 'W')) {
+                return Err(bad(
+                    "years and months have no fixed length; use days or weeks (P30D)",
+                ));
+            }
+            let Some(at) = allowed.iter().position(|(u, _)| *u == c) else {
+                return Err(bad(&format!("unexpected '{c}'")));
+            };
+            if number.is_empty() {
+                return Err(bad(&format!("no number before '{c}'")));
+            }
+            let n: i64 = number.parse().map_err(|_| bad("a number is too large"))?;
+            let add = n
+                .checked_mul(allowed[at].1)
+                .and_then(|s| seconds.checked_add(s))
+                .ok_or_else(|| bad("it is too long"))?;
+            seconds = add;
+            parts += 1;
+            number.clear();
+            allowed = &allowed[at + 1..];
+        }
+        if !number.is_empty() {
+            return Err(bad("a number has no unit"));
+        }
+        Ok(())
+    };
+    read(date, &[('W', 7 * 86_400), ('D', 86_400)])?;
+    if let Some(time) = time {
+        read(time, &[('H', 3_600), ('M', 60), ('S', 1)])?;
+    }
+    if parts == 0 {
+        return Err(bad("it has no parts"));
+    }
+    // A century is far beyond any window; the bound keeps instant arithmetic safe.
+    if seconds > 36_525 * 86_400 {
+        return Err(bad("it is longer than 100 years"));
+    }
+    Ok(chrono::Duration::seconds(seconds))
+}

@@ -28,10 +28,13 @@ mod input;
 mod rules;
 #[cfg(test)]
 mod tests;
+mod window;
 
 pub use cron::{CronExpression, CronExpressionError, CronField};
+pub use input::parse_iso_duration;
 pub use input::{InputProblem, ProblemKind};
 pub use rules::TimingRule;
+pub use window::{DEFAULT_MAX_CATCHUP, IsoDuration, ScheduledWindow, Window, WindowSettings};
 
 use chrono::Weekday;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -49,6 +49,27 @@ impl TimingRule {
         self.kind.next_after(self.tz, after)
     }
 
+    /// The latest occurrence strictly before `before`, or `None` when there is none (a `once` rule).
+    pub fn previous_before(&self, before: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if matches!(self.kind, RuleKind::Once(_)) {
+            return None;
+        }
+        self.kind.nearest(
+            self.tz,
+            before - Duration::nanoseconds(1),
+            Direction::Backward,
+            None,
+        )
+    }
+
+    /// A `once` rule's instant.
+    pub fn once_instant(&self) -> Option<DateTime<Utc>> {
+        match self.kind {
+            RuleKind::Once(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The next `count` occurrences strictly after `after`.
     pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
         // `count` may come from a query string; do not let it size an allocation.

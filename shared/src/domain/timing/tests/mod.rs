@@ -6,6 +6,7 @@
 mod cron;
 mod input;
 mod rules;
+mod window;
 
 use super::*;
 use chrono::{DateTime, Utc};
