@@ -34,9 +34,9 @@ impl HistoryParams {
     }
 }
 
-/// An optional reason body: absent or empty is no reason.
+/// An optional reason body: absent, empty or `null` is no reason.
 pub(crate) fn reason_body(body: &Bytes) -> Result<Option<ReasonBody>, ApiError> {
-    if body.iter().all(|b| b.is_ascii_whitespace()) {
+    if body.trim_ascii().is_empty() || body.trim_ascii() == b"null" {
         return Ok(None);
     }
     parse_body(body).map(Some)

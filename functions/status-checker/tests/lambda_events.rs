@@ -203,3 +203,43 @@ async fn a_wrong_event_is_a_typed_error() -> Result<()> {
     assert_eq!(d.error_type, "InvalidEvent");
     Ok(())
 }
+
+#[tokio::test]
+async fn every_line_of_a_runs_work_carries_its_schedule_and_run_ids() -> Result<()> {
+    // Given a run the engine reports failed.
+    let w = MemoryWorld::new(Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap());
+    let alice = analyst("alice");
+    let id = w
+        .create(&alice, daily_schedule("Failed sign-ins", "08:00"))
+        .await?;
+    let run = w.services.run_now(&alice, &id).await?;
+    w.engine.set_session(
+        run.session_id.as_deref().expect("started"),
+        Ok(SessionState::Failed {
+            message: "Sentinel workspace not found".into(),
+            finished_at: None,
+        }),
+    );
+    w.clock.advance(Duration::minutes(5));
+
+    // When the tick finishes it and tries to publish its notification (the channel is down), with logs captured.
+    w.notifier.set_failing(true);
+    let (_guard, logs) = tests::logs::capture();
+    status_checker::handle(&w.services, MAX_TICK, tick()?).await?;
+
+    // Then the lines of that work (finishing, the failed publish) sit in the run's span, with both ids.
+    let span = format!("run{{schedule_id={id} run_id={}}}", run.run_id);
+    let text = logs.text();
+    let in_span: Vec<&str> = text.lines().filter(|l| l.contains(&span)).collect();
+    ensure!(
+        in_span.iter().any(|l| l.contains("run finished")),
+        "no finishing line in {span}: {text}"
+    );
+    ensure!(
+        in_span
+            .iter()
+            .any(|l| l.contains("publish failed") && l.contains("investigation-failed")),
+        "no notification line in {span}: {text}"
+    );
+    Ok(())
+}
