@@ -35,8 +35,7 @@ use shared::services::schedules::{
 };
 use shared::services::{
     ListQuery, NewSchedule, PageQuery, Preview, ReasonBody, RunDetail, RunView, SchedulePatch,
-    ScheduleView,
-    Services,
+    ScheduleView, Services,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};

@@ -1,10 +1,10 @@
 //! Notifications: what subscribers are told when a run finishes or a schedule is disabled. Every notification is
 //! stored per owner (the API lists them) and published through the [`crate::ports::Notifier`].
 
+use crate::domain::coverage::Gap;
 use crate::domain::findings::{
     Entity, Finding, FindingStatus, FindingsSummary, NOTIFIED_NEW_FINDINGS, Severity,
 };
-use crate::domain::coverage::Gap;
 use crate::domain::ids::{NotificationId, RunId, ScheduleId};
 use crate::domain::policy::DisabledReason;
 use crate::domain::run::{Run, RunError, RunStatus, SessionUrlTemplate};
@@ -181,49 +181,49 @@ impl Notification {
             .map(|(event, gap)| {
                 let part = Self::findings_of(run, event);
                 Self {
-                // One per gap: a replay of the same gap overwrites its stored notification.
-                id: NotificationId::from(match gap {
-                    None => format!("ntf_{}_{}", run.run_id, event.as_str()),
-                    Some(g) => format!(
-                        "ntf_{}_{}_{}_{}",
-                        run.schedule_id,
-                        g.start.timestamp_millis(),
-                        g.reason,
-                        event.as_str()
-                    ),
-                }),
-                event,
-                owner: run.owner.clone(),
-                schedule_id: run.schedule_id.clone(),
-                schedule_name: run.schedule_name.clone(),
-                run_id: run.run_id.clone(),
-                session_id: run.session_id.clone(),
-                session_url: run.session_url(sessions),
-                status: run.status,
-                scheduled_for: run.scheduled_for,
-                started_at: run.started_at,
-                finished_at: run.finished_at,
-                duration_ms: run.duration_ms,
-                error: run.error.clone(),
-                summary: run.summary.clone(),
-                disabled_reason: (event == NotificationEvent::ScheduleDisabled)
-                    .then(|| run.disabled_schedule.clone())
-                    .flatten(),
-                link: match gap {
-                    None => format!("/api/v1/schedules/{}/runs", run.schedule_id),
-                    Some(_) => format!("/api/v1/schedules/{}/coverage", run.schedule_id),
-                },
-                created_at: now,
-                window_start: run.window_start,
-                window_end: run.window_end,
-                gap: gap.cloned(),
-                fill_link: gap
-                    .map(|_| format!("/api/v1/schedules/{}/coverage/fill", run.schedule_id)),
-                findings_summary: part.findings_summary,
-                new_findings: part.new_findings,
-                max_severity: part.max_severity,
-                findings: part.findings,
-                resolved: part.resolved,
+                    // One per gap: a replay of the same gap overwrites its stored notification.
+                    id: NotificationId::from(match gap {
+                        None => format!("ntf_{}_{}", run.run_id, event.as_str()),
+                        Some(g) => format!(
+                            "ntf_{}_{}_{}_{}",
+                            run.schedule_id,
+                            g.start.timestamp_millis(),
+                            g.reason,
+                            event.as_str()
+                        ),
+                    }),
+                    event,
+                    owner: run.owner.clone(),
+                    schedule_id: run.schedule_id.clone(),
+                    schedule_name: run.schedule_name.clone(),
+                    run_id: run.run_id.clone(),
+                    session_id: run.session_id.clone(),
+                    session_url: run.session_url(sessions),
+                    status: run.status,
+                    scheduled_for: run.scheduled_for,
+                    started_at: run.started_at,
+                    finished_at: run.finished_at,
+                    duration_ms: run.duration_ms,
+                    error: run.error.clone(),
+                    summary: run.summary.clone(),
+                    disabled_reason: (event == NotificationEvent::ScheduleDisabled)
+                        .then(|| run.disabled_schedule.clone())
+                        .flatten(),
+                    link: match gap {
+                        None => format!("/api/v1/schedules/{}/runs", run.schedule_id),
+                        Some(_) => format!("/api/v1/schedules/{}/coverage", run.schedule_id),
+                    },
+                    created_at: now,
+                    window_start: run.window_start,
+                    window_end: run.window_end,
+                    gap: gap.cloned(),
+                    fill_link: gap
+                        .map(|_| format!("/api/v1/schedules/{}/coverage/fill", run.schedule_id)),
+                    findings_summary: part.findings_summary,
+                    new_findings: part.new_findings,
+                    max_severity: part.max_severity,
+                    findings: part.findings,
+                    resolved: part.resolved,
                 }
             })
             .collect()

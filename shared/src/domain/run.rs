@@ -1,9 +1,9 @@
 //! A run: one investigation started for one schedule occurrence (or by "run now"), from claim to outcome.
 
+use crate::domain::coverage::Gap;
 use crate::domain::findings::{
     Finding, FindingsSummary, NotificationOutcome, ReportedFindings, ResolvedFinding,
 };
-use crate::domain::coverage::Gap;
 use crate::domain::ids::{RunId, ScheduleId};
 use crate::domain::policy::{DEFAULT_RUN_HISTORY, DisabledReason, MAX_CONSECUTIVE_FAILURES};
 use crate::domain::timing::Window;

@@ -464,8 +464,17 @@ impl Schedule {
         .with_window(window);
         self.announce_with(&mut run);
         self.touch(now);
-        let span = format!("{} – {}", window.start.to_rfc3339(), window.end.to_rfc3339());
-        self.record(actor, AuditAction::BackfillRequested, Vec::new(), Some(span));
+        let span = format!(
+            "{} – {}",
+            window.start.to_rfc3339(),
+            window.end.to_rfc3339()
+        );
+        self.record(
+            actor,
+            AuditAction::BackfillRequested,
+            Vec::new(),
+            Some(span),
+        );
         Ok(run)
     }
 
@@ -650,7 +659,11 @@ fn definition_changes(before: &Schedule, after: &Schedule) -> Vec<FieldChange> {
             text(&before.settlement_delay),
             text(&after.settlement_delay),
         ),
-        ("max_catchup", text(&before.max_catchup), text(&after.max_catchup)),
+        (
+            "max_catchup",
+            text(&before.max_catchup),
+            text(&after.max_catchup),
+        ),
         (
             "next_run_at",
             text(&before.next_run_at),
@@ -787,7 +800,9 @@ mod window_tests {
 
         // Backfill both: a failed backfill keeps the gap (failed) and does not count toward the streak.
         let window = Window::new(t(1, 7, 59), t(1, 8, 1));
-        let mut bad = s.backfill(window, t(1, 8, 2), t(1, 8, 2), &alice()).unwrap();
+        let mut bad = s
+            .backfill(window, t(1, 8, 2), t(1, 8, 2), &alice())
+            .unwrap();
         assert_eq!(
             s.runs_in_flight, 0,
             "a backfill never makes scheduled runs skip"
@@ -796,7 +811,9 @@ mod window_tests {
         assert_eq!(s.consecutive_failures, 1);
         assert_eq!(s.coverage.gaps()[0].reason, GapReason::Failed);
         assert_eq!(s.coverage.gaps()[0].run_id, Some(bad.run_id.clone()));
-        let mut good = s.backfill(window, t(1, 8, 4), t(1, 8, 4), &alice()).unwrap();
+        let mut good = s
+            .backfill(window, t(1, 8, 4), t(1, 8, 4), &alice())
+            .unwrap();
         assert_eq!(good.trigger, Trigger::Backfill);
         assert_eq!(s.coverage.in_progress().len(), 1);
         finish(&mut s, &mut good, RunStatus::Completed, t(1, 8, 5));
@@ -810,7 +827,8 @@ mod window_tests {
         let mut run = s.claim(&rule, t(1, 8, 0), t(1, 8, 0)).unwrap();
         finish(&mut s, &mut run, RunStatus::Completed, t(1, 8, 0));
         s.pause(t(1, 8, 0), &alice(), None).unwrap();
-        s.resume(rule.next_after(t(1, 9, 0)), t(1, 9, 0), &alice(), None).unwrap();
+        s.resume(rule.next_after(t(1, 9, 0)), t(1, 9, 0), &alice(), None)
+            .unwrap();
         assert_eq!(s.coverage.gaps()[0].reason, GapReason::Paused);
         assert_eq!(
             s.coverage.gaps()[0].window(),
@@ -827,7 +845,8 @@ mod window_tests {
             t(1, 9, 1),
         )
         .unwrap();
-        s.resume(rule.next_after(t(1, 10, 0)), t(1, 10, 0), &alice(), None).unwrap();
+        s.resume(rule.next_after(t(1, 10, 0)), t(1, 10, 0), &alice(), None)
+            .unwrap();
         assert_eq!(s.unannounced_gaps[0].reason, GapReason::Disabled);
         assert_eq!(
             s.unannounced_gaps[0].window(),

@@ -12,7 +12,8 @@ use shared::ports::{ScheduleStore, StoreError, WriteOutcome};
 use std::sync::Arc;
 
 fn rule_of(s: &Schedule) -> Result<shared::domain::timing::TimingRule> {
-    shared::domain::timing::TimingRule::parse_stored(&s.timing).map_err(|e| anyhow::anyhow!("{e:?}"))
+    shared::domain::timing::TimingRule::parse_stored(&s.timing)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
 }
 
 fn alice() -> Actor {
