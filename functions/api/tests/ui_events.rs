@@ -145,7 +145,9 @@ fn api_operations() -> Vec<(String, String)> {
         if !path.starts_with("/api/v1/") {
             continue;
         }
-        let concrete = path.replace("{id}", "sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY");
+        let concrete = path
+            .replace("{id}", "sch_01JE2Q7ZK4V3M8N6P5R9T0W1XY")
+            .replace("{run_id}", "run_01JE2Q7ZK4V3M8N6P5R9T0W1XY");
         assert!(
             !concrete.contains('{'),
             "a path parameter this test does not fill: {path}"
