@@ -144,6 +144,10 @@ test('the coverage strip shows a failed gap and Fill gaps closes it', async () =
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const id = created.body.id;
+  // The ledger shows the schedule's life only (from its creation): let a few seconds of it pass, so the window
+  // below, which ends at a whole second, ends inside it.
+  const createdAt = Date.parse(created.body.created_at);
+  await until('two seconds of schedule life', async () => Date.now() - createdAt > 2000);
   // A backfill of the last ten minutes fails (the sandbox fails queries with the marker): a `failed` gap.
   const end = new Date(Math.floor(Date.now() / 1000) * 1000);
   const start = new Date(end.getTime() - 10 * 60_000);
