@@ -251,8 +251,10 @@ pub enum FindingStatus {
     Ongoing,
 }
 
-/// A finding of a completed run, with its identity and its status against the previous completed run.
+/// A finding of a completed run, with its identity and its status against the previous completed run. (Named
+/// `RunFinding` in the OpenAPI document: the query validator's `Finding` has the plain name.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = RunFinding)]
 pub struct Finding {
     pub fingerprint: String,
     pub title: String,
