@@ -33,11 +33,15 @@ pub const NOTIFICATIONS_PUBLISHED: &str = "notifications_published";
 pub const NOTIFICATIONS_FAILED: &str = "notifications_failed";
 /// Start confirmed − occurrence, in seconds.
 pub const DISPATCH_LAG: &str = "dispatch_lag_seconds";
+/// New findings in completed runs (fingerprints the schedule's previous completed run did not report).
+pub const FINDINGS_NEW: &str = "findings_new";
+/// Coverage gaps announced (`coverage-gap` notifications published): time a schedule's runs did not cover.
+pub const COVERAGE_GAPS: &str = "coverage_gaps";
 /// How long one tick took, by `tick` (`dispatch`, `status_check`).
 pub const TICK_DURATION: &str = "tick_duration_seconds";
 
 /// Every metric name, for exporters and tests.
-pub const ALL: [&str; 13] = [
+pub const ALL: [&str; 15] = [
     RUNS_CLAIMED,
     RUNS_STARTED,
     RUNS_DEFERRED,
@@ -49,6 +53,8 @@ pub const ALL: [&str; 13] = [
     CLAIM_CONFLICTS,
     NOTIFICATIONS_PUBLISHED,
     NOTIFICATIONS_FAILED,
+    FINDINGS_NEW,
+    COVERAGE_GAPS,
     DISPATCH_LAG,
     TICK_DURATION,
 ];
@@ -83,6 +89,14 @@ pub fn describe() {
         ),
         (NOTIFICATIONS_PUBLISHED, "Notifications published"),
         (NOTIFICATIONS_FAILED, "Notification publishes that failed"),
+        (
+            FINDINGS_NEW,
+            "New findings in completed runs (not in the previous completed run)",
+        ),
+        (
+            COVERAGE_GAPS,
+            "Coverage gaps announced (coverage-gap notifications)",
+        ),
     ] {
         describe_counter!(name, Unit::Count, help);
     }
@@ -96,6 +110,10 @@ pub fn describe() {
 
 pub(crate) fn count(name: &'static str) {
     counter!(name).increment(1);
+}
+
+pub(crate) fn count_by(name: &'static str, n: u64) {
+    counter!(name).increment(n);
 }
 
 pub(crate) fn run_failed(error_kind: &'static str) {

@@ -55,6 +55,9 @@ impl Services {
                 Ok(()) => {
                     sent += 1;
                     crate::telemetry::count(crate::telemetry::NOTIFICATIONS_PUBLISHED);
+                    if n.event == crate::domain::NotificationEvent::CoverageGap {
+                        crate::telemetry::count(crate::telemetry::COVERAGE_GAPS);
+                    }
                 }
                 Err(e) => {
                     delivered = false;

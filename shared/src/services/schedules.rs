@@ -944,13 +944,14 @@ pub struct ReasonBody {
     pub reason: Option<String>,
 }
 
-/// The trimmed reason, if any; 422 naming `reason` when it is longer than [`REASON_MAX`].
+/// The trimmed reason, if any; 422 naming `reason` when it is longer than [`REASON_MAX`] as sent (the documented
+/// `maxLength` is of the string sent, so padding does not get a longer one through).
 fn check_reason(body: Option<ReasonBody>) -> Result<Option<String>, ServiceError> {
     let Some(reason) = body.and_then(|b| b.reason) else {
         return Ok(None);
     };
-    let reason = reason.trim();
     let n = reason.chars().count();
+    let reason = reason.trim();
     if n > REASON_MAX {
         return Err(ServiceError::Invalid(vec![FieldError::body(
             "reason",

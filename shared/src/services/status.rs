@@ -270,7 +270,11 @@ impl Services {
 fn count_finished(run: &Run) {
     use crate::telemetry;
     match (run.status, &run.error) {
-        (RunStatus::Completed, _) => telemetry::count(telemetry::RUNS_COMPLETED),
+        (RunStatus::Completed, _) => {
+            telemetry::count(telemetry::RUNS_COMPLETED);
+            let new = run.findings_summary.map_or(0, |s| s.new);
+            telemetry::count_by(telemetry::FINDINGS_NEW, u64::from(new));
+        }
         (RunStatus::Failed, error) => {
             let kind = error.as_ref().map(|e| e.kind);
             telemetry::run_failed(kind.map_or("unknown", RunErrorKind::as_str));

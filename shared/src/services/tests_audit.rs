@@ -173,6 +173,14 @@ async fn a_reason_over_500_characters_is_refused_and_writes_nothing() -> R {
         panic!("expected Invalid, got {err:?}")
     };
     assert_eq!(errors[0].field(), "reason");
+    // The limit is on the string as sent: padding a short reason past it is refused too.
+    let padded = format!("late{}", " ".repeat(500));
+    assert!(matches!(
+        w.services
+            .pause_schedule_because(&alice, &id, reason(&padded))
+            .await,
+        Err(ServiceError::Invalid(_))
+    ));
     let s = w.services.get_schedule(&alice, &id).await?.schedule;
     assert_eq!(s.status, ScheduleStatus::Active);
     assert_eq!(history(&w, &alice, &id).await.len(), 1);

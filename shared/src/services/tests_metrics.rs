@@ -157,12 +157,29 @@ fn outcomes_count_by_kind_and_notifications_count_published_and_failed() {
         let completed = w.services.run_now(&alice, &id).await?;
         let failed = w.services.run_now(&alice, &id).await?;
         let _hung = w.services.run_now(&alice, &id).await?;
+        let finding = |entity: &str| {
+            crate::domain::ReportedFinding::bounded(
+                "Password spray",
+                crate::domain::Severity::High,
+                None,
+                [crate::domain::findings::Entity {
+                    kind: None,
+                    value: entity.into(),
+                }],
+                [],
+                None,
+            )
+            .unwrap()
+        };
         w.engine.set_session(
             completed.session_id.as_deref().unwrap(),
             Ok(SessionState::Completed {
                 summary: None,
                 finished_at: None,
-                findings: Default::default(),
+                findings: crate::domain::ReportedFindings::capped(
+                    vec![finding("203.0.113.7"), finding("198.51.100.9")],
+                    0,
+                ),
             }),
         );
         w.engine.set_session(
@@ -182,6 +199,8 @@ fn outcomes_count_by_kind_and_notifications_count_published_and_failed() {
         Ok(())
     });
     assert_eq!(recorded.counter(RUNS_COMPLETED), 1);
+    // The first completed run's two findings are new.
+    assert_eq!(recorded.counter(FINDINGS_NEW), 2);
     assert_eq!(
         recorded.counter_with(RUNS_FAILED, ("error_kind", "investigation_failed")),
         1
@@ -337,6 +356,38 @@ fn a_claim_lost_to_another_writer_counts_as_a_conflict() {
     });
     assert_eq!(recorded.counter(CLAIM_CONFLICTS), 1);
     assert_eq!(recorded.counter(RUNS_CLAIMED), 0);
+}
+
+#[test]
+fn a_failed_backfill_announces_its_gap_once() {
+    let recorded = measured(|| async {
+        let w = World::new(at(2026, 6, 1, 7, 0));
+        let alice = analyst("alice");
+        let id = w.create(&alice, daily("A", "23:00")).await?;
+        w.clock.advance(Duration::hours(2));
+        let window = crate::services::BackfillRequest {
+            start: at(2026, 6, 1, 7, 30),
+            end: at(2026, 6, 1, 8, 30),
+        };
+        let run = w.services.backfill(&alice, &id, window).await?;
+        w.engine.set_session(
+            run.session_id.as_deref().unwrap(),
+            Ok(SessionState::Failed {
+                message: "Sentinel unreachable".into(),
+                finished_at: None,
+            }),
+        );
+        w.clock.advance(Duration::minutes(5));
+        w.services.check_runs(w.now(), None).await?;
+        // A later tick finds nothing more to announce.
+        w.clock.advance(Duration::minutes(5));
+        w.services.check_runs(w.now(), None).await?;
+        Ok(())
+    });
+    assert_eq!(recorded.counter(COVERAGE_GAPS), 1);
+    // A backfill's failure is a failed run, and its notification and the gap's were published.
+    assert_eq!(recorded.counter(RUNS_FAILED), 1);
+    assert_eq!(recorded.counter(NOTIFICATIONS_PUBLISHED), 2);
 }
 
 #[test]
