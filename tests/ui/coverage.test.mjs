@@ -6,17 +6,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { ROOT, freePort, runnerBinary } from './support.mjs';
 import { segmentsOf, windowText } from '../../functions/api/ui/views/coverage.js';
 import { scheduleBody, timingBody } from '../../functions/api/ui/views/form.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = `ui-cov-${randomBytes(12).toString('hex')}`;
 const QUERY = 'failed sign-ins in the last 24 hours with more than 5 attempts from the same IP';
 const WAIT = 60_000;
@@ -25,27 +22,6 @@ let baseUrl;
 let tmp;
 let context;
 let page;
-
-function runnerBinary() {
-  if (process.env.LOCAL_BIN) return path.resolve(ROOT, process.env.LOCAL_BIN);
-  for (const dir of [process.env.CARGO_TARGET_DIR, path.join(ROOT, 'target')].filter(Boolean)) {
-    for (const profile of ['release', 'debug']) {
-      const candidate = path.resolve(ROOT, dir, profile, 'scheduled-investigations');
-      if (existsSync(candidate)) return candidate;
-    }
-  }
-  throw new Error('local runner binary not found: run `cargo build -p local` or set LOCAL_BIN');
-}
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 
 async function api(method, p, body) {
   const res = await fetch(`${baseUrl}${p}`, {

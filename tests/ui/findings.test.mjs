@@ -9,15 +9,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { ROOT, runnerBinary } from './support.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts', 'ui');
 const TOKEN = `ui-findings-${randomBytes(12).toString('hex')}`;
 const WAIT = 30_000;
@@ -36,17 +35,6 @@ let tmp;
 let context;
 let page;
 const pageErrors = [];
-
-function runnerBinary() {
-  if (process.env.LOCAL_BIN) return path.resolve(ROOT, process.env.LOCAL_BIN);
-  for (const dir of [process.env.CARGO_TARGET_DIR, path.join(ROOT, 'target')].filter(Boolean)) {
-    for (const profile of ['release', 'debug']) {
-      const candidate = path.resolve(ROOT, dir, profile, 'scheduled-investigations');
-      if (existsSync(candidate)) return candidate;
-    }
-  }
-  throw new Error('local runner binary not found: run `cargo build -p local` or set LOCAL_BIN');
-}
 
 /** Listens on a free loopback port; resolves to the port. */
 function listen(server) {

@@ -9,15 +9,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { ROOT, freePort, runnerBinary } from './support.mjs';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts', 'ui');
 const TOKEN = `ui-history-${randomBytes(12).toString('hex')}`;
 const WAIT = 30_000;
@@ -31,30 +29,6 @@ let tmp;
 let context;
 let page;
 const pageErrors = [];
-
-function runnerBinary() {
-  if (process.env.LOCAL_BIN) return path.resolve(ROOT, process.env.LOCAL_BIN);
-  const targets = [process.env.CARGO_TARGET_DIR, path.join(ROOT, 'target')].filter(Boolean);
-  for (const dir of targets) {
-    for (const profile of ['release', 'debug']) {
-      const candidate = path.resolve(ROOT, dir, profile, 'scheduled-investigations');
-      if (existsSync(candidate)) return candidate;
-    }
-  }
-  throw new Error('local runner binary not found: run `cargo build -p local` or set LOCAL_BIN');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls /readyz until the runner and its store answer; fails fast if the runner exits. Bounded: 60 s. */
 async function waitForReady() {
