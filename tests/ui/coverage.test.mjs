@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { ROOT, freePort, runnerBinary } from './support.mjs';
+import { CHROMIUM_ARGS, ROOT, freePort, runnerBinary } from './support.mjs';
 import { segmentsOf, windowText } from '../../functions/api/ui/views/coverage.js';
 import { scheduleBody, timingBody } from '../../functions/api/ui/views/form.js';
 
@@ -72,7 +72,7 @@ before(async () => {
   context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     headless: true,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1366, height: 860 },
     locale: 'en-US',
   });

@@ -15,7 +15,7 @@ import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { ROOT, runnerBinary } from './support.mjs';
+import { CHROMIUM_ARGS, ROOT, runnerBinary } from './support.mjs';
 
 const ARTIFACTS = path.join(ROOT, 'tests', 'artifacts', 'ui');
 const TOKEN = `ui-findings-${randomBytes(12).toString('hex')}`;
@@ -124,8 +124,7 @@ before(async () => {
   context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
     executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
     headless: true,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1366, height: 860 },
     locale: 'en-US',
   });
